@@ -1,0 +1,37 @@
+# The two commands of the README: `make demo` (main job) and `make test` (the test suite).
+# Each sets up everything on a fresh Debian machine with Python 3.11.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+
+.PHONY: demo test lint bench setup
+setup: $(VENV)/.installed
+
+$(FMNIST):
+	$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist
+
+$(VENV)/.installed: setup.cfg pyproject.toml | $(FMNIST)
+	$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c "import ensurepip" 2>/dev/null || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+demo: setup
+	$(BIN)/keras-vit train
+
+lint: setup
+	$(BIN)/ruff check keras_vit tests examples
+	$(BIN)/ruff format --check keras_vit tests examples
+
+# Core tests run on both backends; TensorFlow-only parts (tf.data, tf.distribute, SavedModel) on TensorFlow.
+test: setup lint
+	KERAS_BACKEND=tensorflow $(BIN)/pytest -n 2 -q
+	KERAS_BACKEND=jax $(BIN)/pytest -n 2 -q -m "not tf_only"
+
+bench: setup
+	$(BIN)/pip install -q -e ".[bench]"
+	$(BIN)/keras-vit bench

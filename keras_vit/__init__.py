@@ -1,0 +1,38 @@
+"""keras_vit: the Vision Transformer (arXiv 2010.11929) as Keras 3 applications."""
+
+from keras_vit import layers
+from keras_vit.models import (
+    VARIANTS,
+    ViT,
+    ViTB8,
+    ViTB16,
+    ViTB32,
+    ViTH14,
+    ViTL16,
+    ViTL32,
+    ViTS16,
+    ViTS32,
+    ViTTi16,
+    decode_variant,
+)
+from keras_vit.preprocessing import decode_predictions, preprocess_input
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "VARIANTS",
+    "ViT",
+    "ViTB8",
+    "ViTB16",
+    "ViTB32",
+    "ViTH14",
+    "ViTL16",
+    "ViTL32",
+    "ViTS16",
+    "ViTS32",
+    "ViTTi16",
+    "decode_predictions",
+    "decode_variant",
+    "layers",
+    "preprocess_input",
+]

@@ -1,0 +1,17 @@
+from keras_vit.layers.attention import dot_product_attention
+from keras_vit.layers.class_token import ClassToken
+from keras_vit.layers.multi_head_attention import MultiHeadSelfAttention
+from keras_vit.layers.patch_encoder import PatchEncoder
+from keras_vit.layers.position_embedding import AddPositionEmbs
+from keras_vit.layers.token_pooling import TokenPooling
+from keras_vit.layers.transformer_block import TransformerBlock
+
+__all__ = [
+    "AddPositionEmbs",
+    "ClassToken",
+    "MultiHeadSelfAttention",
+    "PatchEncoder",
+    "TokenPooling",
+    "TransformerBlock",
+    "dot_product_attention",
+]

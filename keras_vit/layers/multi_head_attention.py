@@ -1,0 +1,90 @@
+import keras
+from keras import ops
+
+from keras_vit.layers.attention import IMPLEMENTATIONS, dot_product_attention
+
+
+@keras.saving.register_keras_serializable(package="keras_vit")
+class MultiHeadSelfAttention(keras.layers.Layer):
+    """Multi-head self-attention with the official checkpoint's parameter layout.
+
+    Kernels are stored as the official `MultiHeadDotProductAttention` ones: `query/key/value`
+    `(hidden, heads, head_dim)` with biases `(heads, head_dim)`, `out` `(heads, head_dim, hidden)`.
+
+    Args:
+        num_heads: number of heads; must divide the input width.
+        attention_dropout: dropout rate on the attention weights.
+        implementation: "auto", "einsum" or "fused" (see `dot_product_attention`).
+
+    Call args:
+        inputs: `(batch, tokens, hidden)`.
+        return_attention_weights: also return `(batch, heads, tokens, tokens)`.
+
+    Returns:
+        `(batch, tokens, hidden)`.
+    """
+
+    def __init__(self, num_heads, attention_dropout=0.0, implementation="auto", **kwargs):
+        super().__init__(**kwargs)
+        if implementation not in IMPLEMENTATIONS:
+            raise ValueError(
+                f"`implementation` must be one of {IMPLEMENTATIONS}. "
+                f"Received: implementation={implementation!r}"
+            )
+        self.num_heads = num_heads
+        self.attention_dropout = attention_dropout
+        self.implementation = implementation
+        self.seed_generator = keras.random.SeedGenerator() if attention_dropout > 0 else None
+
+    def build(self, input_shape):
+        hidden = input_shape[-1]
+        if hidden % self.num_heads:
+            raise ValueError(
+                f"The width {hidden} is not divisible by `num_heads`; choose num_heads dividing it. "
+                f"Received: num_heads={self.num_heads}"
+            )
+        head_dim = hidden // self.num_heads
+        init = keras.initializers.GlorotUniform()
+        for name in ("query", "key", "value"):
+            setattr(
+                self,
+                f"{name}_kernel",
+                self.add_weight(name=f"{name}_kernel", shape=(hidden, self.num_heads, head_dim), initializer=init),
+            )
+            setattr(
+                self,
+                f"{name}_bias",
+                self.add_weight(name=f"{name}_bias", shape=(self.num_heads, head_dim), initializer="zeros"),
+            )
+        self.out_kernel = self.add_weight(name="out_kernel", shape=(self.num_heads, head_dim, hidden), initializer=init)
+        self.out_bias = self.add_weight(name="out_bias", shape=(hidden,), initializer="zeros")
+
+    def call(self, inputs, training=False, return_attention_weights=False):
+        q = ops.einsum("btd,dhk->bthk", inputs, self.query_kernel) + self.query_bias
+        k = ops.einsum("btd,dhk->bthk", inputs, self.key_kernel) + self.key_bias
+        v = ops.einsum("btd,dhk->bthk", inputs, self.value_kernel) + self.value_bias
+        result = dot_product_attention(
+            q,
+            k,
+            v,
+            dropout_rate=self.attention_dropout,
+            training=training,
+            return_weights=return_attention_weights,
+            seed_generator=self.seed_generator,
+            implementation=self.implementation,
+        )
+        out, weights = result if return_attention_weights else (result, None)
+        out = ops.einsum("bthk,hkd->btd", out, self.out_kernel) + self.out_bias
+        return (out, weights) if return_attention_weights else out
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            num_heads=self.num_heads,
+            attention_dropout=self.attention_dropout,
+            implementation=self.implementation,
+        )
+        return config

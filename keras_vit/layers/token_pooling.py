@@ -1,0 +1,32 @@
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="keras_vit")
+class TokenPooling(keras.layers.Layer):
+    """Reduces `(batch, tokens, hidden)` to `(batch, hidden)`.
+
+    Args:
+        mode: "token" takes the first (class) token; "avg" averages the patch tokens (official "gap").
+        num_prefix_tokens: tokens before the patches, left out of the average.
+    """
+
+    def __init__(self, mode="token", num_prefix_tokens=1, **kwargs):
+        super().__init__(**kwargs)
+        if mode not in ("token", "avg"):
+            raise ValueError(f"`mode` must be 'token' or 'avg'. Received: mode={mode!r}")
+        self.mode = mode
+        self.num_prefix_tokens = num_prefix_tokens
+
+    def call(self, inputs):
+        if self.mode == "token":
+            return inputs[:, 0]
+        return ops.mean(inputs[:, self.num_prefix_tokens :], axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(mode=self.mode, num_prefix_tokens=self.num_prefix_tokens)
+        return config

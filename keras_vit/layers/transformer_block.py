@@ -1,0 +1,110 @@
+import keras
+from keras import ops
+
+from keras_vit.layers.multi_head_attention import MultiHeadSelfAttention
+
+
+@keras.saving.register_keras_serializable(package="keras_vit")
+class TransformerBlock(keras.layers.Layer):
+    """Pre-LayerNorm Transformer encoder block (official `Encoder1DBlock`).
+
+    `x + drop_path(dropout(MHSA(LN(x))))`, then `y + drop_path(dropout(MLP(LN(y))))`, with the MLP
+    `Dense(mlp_dim) → GELU (tanh form, as jax's default) → dropout → Dense(hidden)`. LayerNorm
+    epsilon is 1e-6. Sub-layers carry the official checkpoint's names.
+
+    Args:
+        num_heads: attention heads.
+        mlp_dim: hidden width of the MLP.
+        dropout: dropout after the attention and after each MLP dense.
+        attention_dropout: dropout on the attention weights.
+        drop_path: stochastic depth rate (per-sample residual branch drop).
+        attention_implementation: "auto", "einsum" or "fused".
+
+    Call args:
+        inputs: `(batch, tokens, hidden)`.
+        return_attention_weights: also return `(batch, heads, tokens, tokens)`.
+
+    Returns:
+        `(batch, tokens, hidden)`.
+    """
+
+    def __init__(
+        self,
+        num_heads,
+        mlp_dim,
+        dropout=0.0,
+        attention_dropout=0.0,
+        drop_path=0.0,
+        attention_implementation="auto",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.num_heads = num_heads
+        self.mlp_dim = mlp_dim
+        self.dropout = dropout
+        self.attention_dropout = attention_dropout
+        self.drop_path = drop_path
+        self.attention_implementation = attention_implementation
+        self.norm1 = keras.layers.LayerNormalization(epsilon=1e-6, name="LayerNorm_0", dtype=self.dtype_policy)
+        self.attention = MultiHeadSelfAttention(
+            num_heads,
+            attention_dropout=attention_dropout,
+            implementation=attention_implementation,
+            name="MultiHeadDotProductAttention_1",
+            dtype=self.dtype_policy,
+        )
+        self.norm2 = keras.layers.LayerNormalization(epsilon=1e-6, name="LayerNorm_2", dtype=self.dtype_policy)
+        self.mlp_dense_0 = keras.layers.Dense(
+            mlp_dim, bias_initializer=keras.initializers.RandomNormal(stddev=1e-6), name="MlpBlock_3_Dense_0",
+            dtype=self.dtype_policy,
+        )
+        self.mlp_dense_1 = None  # built once the width is known
+        self.dropout_layer = keras.layers.Dropout(dropout)
+        self.seed_generator = keras.random.SeedGenerator() if drop_path > 0 else None
+
+    def build(self, input_shape):
+        hidden = input_shape[-1]
+        self.mlp_dense_1 = keras.layers.Dense(
+            hidden, bias_initializer=keras.initializers.RandomNormal(stddev=1e-6), name="MlpBlock_3_Dense_1",
+            dtype=self.dtype_policy,
+        )
+        self.norm1.build(input_shape)
+        self.attention.build(input_shape)
+        self.norm2.build(input_shape)
+        self.mlp_dense_0.build(input_shape)
+        self.mlp_dense_1.build(tuple(input_shape[:-1]) + (self.mlp_dim,))
+
+    def _drop_path(self, x, training):
+        if not training or self.drop_path == 0:
+            return x
+        keep = 1.0 - self.drop_path
+        shape = (ops.shape(x)[0], 1, 1)
+        mask = keras.random.uniform(shape, seed=self.seed_generator) < keep
+        return ops.where(mask, x / keep, ops.zeros_like(x))
+
+    def call(self, inputs, training=False, return_attention_weights=False):
+        y = self.norm1(inputs)
+        y = self.attention(y, training=training, return_attention_weights=return_attention_weights)
+        y, weights = y if return_attention_weights else (y, None)
+        x = inputs + self._drop_path(self.dropout_layer(y, training=training), training)
+        y = self.norm2(x)
+        y = ops.gelu(self.mlp_dense_0(y), approximate=True)
+        y = self.dropout_layer(y, training=training)
+        y = self.dropout_layer(self.mlp_dense_1(y), training=training)
+        out = x + self._drop_path(y, training)
+        return (out, weights) if return_attention_weights else out
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            num_heads=self.num_heads,
+            mlp_dim=self.mlp_dim,
+            dropout=self.dropout,
+            attention_dropout=self.attention_dropout,
+            drop_path=self.drop_path,
+            attention_implementation=self.attention_implementation,
+        )
+        return config

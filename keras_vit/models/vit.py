@@ -1,0 +1,300 @@
+"""The functional ViT builder and the named variants of the paper (arXiv 2010.11929)."""
+
+import keras
+
+from keras_vit.layers import AddPositionEmbs, ClassToken, PatchEncoder, TokenPooling, TransformerBlock
+from keras_vit.models.configs import decode_variant, variant_name
+from keras_vit.weights import load
+
+CLASSIFIERS = ("token", "gap")
+POOLINGS = (None, "token", "avg")
+POSEMBS = ("learned", "learned_2d", "sincos2d", "none")
+
+
+def _check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {choices}. Received: {name}={value!r}")
+
+
+def _image_hw(image_size):
+    if isinstance(image_size, int):
+        return (image_size, image_size)
+    if isinstance(image_size, (tuple, list)) and len(image_size) == 2 and all(isinstance(s, int) for s in image_size):
+        return tuple(image_size)
+    raise ValueError(f"`image_size` must be an int or (height, width). Received: image_size={image_size!r}")
+
+
+def _inputs(image_hw, channels, input_tensor, input_shape, dynamic_image_size):
+    if input_shape is not None:
+        if len(input_shape) != 3:
+            raise ValueError(f"`input_shape` must be (height, width, channels). Received: input_shape={input_shape}")
+        channels = input_shape[-1]
+        if not dynamic_image_size and tuple(input_shape[:2]) != image_hw:
+            if None in input_shape[:2]:
+                raise ValueError(
+                    "A model with unknown height or width needs `dynamic_image_size=True`. "
+                    f"Received: input_shape={input_shape}"
+                )
+            image_hw = tuple(input_shape[:2])
+    shape = (None, None, channels) if dynamic_image_size else (*image_hw, channels)
+    if input_tensor is None:
+        return keras.Input(shape=shape, name="image"), image_hw
+    if not keras.backend.is_keras_tensor(input_tensor):
+        return keras.Input(tensor=input_tensor, shape=shape, name="image"), image_hw
+    return input_tensor, image_hw
+
+
+def build_vit(
+    *,
+    image_size=None,
+    patch_size,
+    hidden_size,
+    depth,
+    num_heads,
+    mlp_dim,
+    classifier="token",
+    representation_size=None,
+    posemb="learned",
+    posemb_interpolation="linear",
+    dropout=0.0,
+    attention_dropout=0.0,
+    drop_path=0.0,
+    dynamic_image_size=False,
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=None,
+    classifier_activation="softmax",
+    attention_implementation="auto",
+    name="vit",
+    variant=None,
+    stem=None,
+    stem_stride=1,
+):
+    """The one builder behind `ViT`, the named variants and the hybrids.
+
+    `stem(inputs) -> feature map` (hybrids) runs before the patch embedding and downsamples by
+    `stem_stride`. `variant` ("B/16", "R50+B/16", ...) selects registry names for `weights`.
+    """
+    _check_choice("classifier", classifier, CLASSIFIERS)
+    _check_choice("pooling", pooling, POOLINGS)
+    _check_choice("posemb", posemb, POSEMBS)
+    _check_choice("posemb_interpolation", posemb_interpolation, ("linear", "bicubic"))
+    if pooling == "token" and classifier == "gap":
+        raise ValueError(
+            "A classifier='gap' model has no class token to pool; use pooling='avg'. Received: pooling='token'"
+        )
+    if classifier_activation is not None:
+        keras.activations.get(classifier_activation)
+    if variant is None:
+        variant = variant_name(hidden_size, depth, num_heads, mlp_dim, patch_size)
+
+    source = load.resolve(weights, variant)
+    info = load.describe(source) if source is not None else {}
+    if info:
+        load.check_architecture(
+            info,
+            dict(
+                patch_size=patch_size,
+                hidden_size=hidden_size,
+                depth=depth,
+                num_heads=num_heads,
+                mlp_dim=mlp_dim,
+                classifier=classifier,
+                posemb=posemb,
+                representation_size=representation_size,
+            ),
+        )
+        representation_size = info.get("representation_size", representation_size)
+    if classes is None:
+        classes = info.get("classes") or 1000
+    if image_size is None:
+        image_size = info.get("image_size") or 224
+    image_hw = _image_hw(image_size)
+    stride = stem_stride * patch_size
+    if image_hw[0] % stride or image_hw[1] % stride:
+        raise ValueError(
+            f"The image size must be divisible by the patch size{' × the stem stride' if stem_stride > 1 else ''} "
+            f"({stride}); try {max(stride, image_hw[0] // stride * stride)}. Received: image_size={image_size!r}"
+        )
+
+    inputs, image_hw = _inputs(image_hw, 3, input_tensor, input_shape, dynamic_image_size)
+    if source is not None and inputs.shape[-1] != 3:
+        raise ValueError(
+            "Pretrained weights expect 3-channel (RGB) images; convert grey images with "
+            f"`keras.ops.repeat(x, 3, axis=-1)` or use weights=None. Received: input_shape={inputs.shape[1:]}"
+        )
+    grid_size = (image_hw[0] // stride, image_hw[1] // stride)
+    prefix = 1 if classifier == "token" else 0
+
+    x = inputs if stem is None else stem(inputs)
+    grid = PatchEncoder(patch_size, hidden_size, flatten=False, name="embedding")(x)
+    x = keras.layers.Reshape((-1, hidden_size), name="tokens")(grid)
+    if prefix:
+        x = ClassToken(name="cls")(x)
+    if posemb != "none":
+        x = AddPositionEmbs(grid_size, prefix, kind=posemb, interpolation=posemb_interpolation, name="posembed_input")(
+            x, grid=grid
+        )
+    x = keras.layers.Dropout(dropout, name="posemb_dropout")(x)
+    for i in range(depth):
+        x = TransformerBlock(
+            num_heads,
+            mlp_dim,
+            dropout=dropout,
+            attention_dropout=attention_dropout,
+            drop_path=drop_path * i / max(depth - 1, 1),
+            attention_implementation=attention_implementation,
+            name=f"encoderblock_{i}",
+        )(x)
+    x = keras.layers.LayerNormalization(epsilon=1e-6, name="encoder_norm")(x)
+
+    if include_top:
+        x = TokenPooling("token" if prefix else "avg", prefix, name="pool")(x)
+        if representation_size:
+            x = keras.layers.Dense(representation_size, activation="tanh", name="pre_logits")(x)
+        else:
+            x = keras.layers.Identity(name="pre_logits")(x)
+        # float32 logits whatever the dtype policy (mixed precision).
+        x = keras.layers.Dense(
+            classes, activation=classifier_activation, kernel_initializer="zeros", name="head", dtype="float32"
+        )(x)
+    elif pooling is not None:
+        x = TokenPooling(pooling, prefix, name="pool")(x)
+
+    model = keras.Model(inputs, x, name=name)
+    if source is not None:
+        load.load_into(model, source, interpolation=posemb_interpolation)
+    return model
+
+
+_DOC = """Instantiates the {variant} Vision Transformer (arXiv 2010.11929).
+
+    Args:
+        include_top: whether to include the pooling, `pre_logits` and `head` layers.
+        weights: None (random), a registered name ({names}), or a path to an official `.npz`,
+            a `.weights.h5` or a `.keras` file.
+        input_tensor: optional Keras tensor to use as the image input.
+        input_shape: optional `(height, width, 3)`; overrides `image_size`.
+        pooling: with `include_top=False`: None (the token sequence `(batch, tokens, hidden)`),
+            "token" (class token) or "avg" (mean of the patch tokens).
+        classes: head size; default the checkpoint's classes with weights, else 1000. A value
+            different from the checkpoint's re-initialises the head (with a warning).
+        classifier_activation: activation of the head (None for logits).
+        image_size: int or (height, width); default the checkpoint's resolution, else 224. Loading
+            at another size resizes the position embedding.
+        dropout: dropout rate (after the position embedding and every dense layer but q, k, v).
+        name: model name.
+        **kwargs: any other `ViT` argument (`attention_dropout`, `drop_path`, `dynamic_image_size`,
+            `posemb`, `posemb_interpolation`, `representation_size`, `attention_implementation`).
+
+    Returns:
+        A `keras.Model`.
+
+    Example:
+        >>> model = keras_vit.{fn}(weights=None, classes=10, image_size=64)
+"""
+
+
+def _variant_constructor(fn_name, variant):
+    sizes = decode_variant(variant)
+
+    def constructor(
+        include_top=True,
+        weights=None,
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes=None,
+        classifier_activation="softmax",
+        image_size=None,
+        dropout=0.0,
+        name=None,
+        **kwargs,
+    ):
+        return build_vit(
+            **sizes,
+            include_top=include_top,
+            weights=weights,
+            input_tensor=input_tensor,
+            input_shape=input_shape,
+            pooling=pooling,
+            classes=classes,
+            classifier_activation=classifier_activation,
+            image_size=image_size,
+            dropout=dropout,
+            name=name or f"vit_{variant.replace('/', '').lower()}",
+            variant=variant,
+            **kwargs,
+        )
+
+    constructor.__name__ = constructor.__qualname__ = fn_name
+    constructor.__doc__ = _DOC.format(variant=f"ViT-{variant}", fn=fn_name, names=load.names_doc(variant))
+    return constructor
+
+
+def ViT(
+    image_size=224,
+    patch_size=16,
+    hidden_size=768,
+    depth=12,
+    num_heads=12,
+    mlp_dim=3072,
+    classifier="token",
+    representation_size=None,
+    posemb="learned",
+    posemb_interpolation="linear",
+    dropout=0.0,
+    attention_dropout=0.0,
+    drop_path=0.0,
+    dynamic_image_size=False,
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=None,
+    classifier_activation="softmax",
+    attention_implementation="auto",
+    name="vit",
+):
+    """Instantiates a Vision Transformer of any size (arXiv 2010.11929).
+
+    Args:
+        image_size: int or (height, width): the resolution the position embedding is built for.
+        patch_size: side of the square patches.
+        hidden_size, depth, num_heads, mlp_dim: width, number of blocks, heads, MLP width.
+        classifier: "token" (class token) or "gap" (global average of the patch tokens).
+        representation_size: width of a `pre_logits` Dense + tanh before the head (the original
+            ImageNet-21k checkpoints); None for none.
+        posemb: "learned" (1-D, the paper's default), "learned_2d", "sincos2d" or "none".
+        posemb_interpolation: "linear" (official, corner-aligned) or "bicubic" (timm) for resizing it.
+        dropout, attention_dropout, drop_path: regularisation rates (drop path grows linearly with depth).
+        dynamic_image_size: input `(None, None, 3)`; the position embedding is resized in the graph to
+            the incoming patch grid.
+        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation:
+            as in `keras.applications` (see `ViTB16`).
+        attention_implementation: "auto", "einsum" or "fused".
+        name: model name.
+
+    Returns:
+        A `keras.Model`.
+
+    Example:
+        >>> model = keras_vit.ViT(image_size=28, patch_size=4, hidden_size=64, depth=6, num_heads=4,
+        ...                       mlp_dim=128, classes=10)
+    """
+    return build_vit(**{k: v for k, v in locals().items()})
+
+
+ViTTi16 = _variant_constructor("ViTTi16", "Ti/16")
+ViTS16 = _variant_constructor("ViTS16", "S/16")
+ViTS32 = _variant_constructor("ViTS32", "S/32")
+ViTB8 = _variant_constructor("ViTB8", "B/8")
+ViTB16 = _variant_constructor("ViTB16", "B/16")
+ViTB32 = _variant_constructor("ViTB32", "B/32")
+ViTL16 = _variant_constructor("ViTL16", "L/16")
+ViTL32 = _variant_constructor("ViTL32", "L/32")
+ViTH14 = _variant_constructor("ViTH14", "H/14")

@@ -1,0 +1,184 @@
+"""Resolving `weights=` (registered name or path) and loading it into a built model."""
+
+import dataclasses
+import os
+import warnings
+
+import keras
+import numpy as np
+
+from keras_vit.weights import npz, registry
+from keras_vit.weights.posemb import resample_posemb
+
+KERAS_SUFFIXES = (".weights.h5", ".keras")
+
+
+@dataclasses.dataclass
+class Source:
+    kind: str  # "npz" or "keras"
+    path: str
+    checkpoint: registry.Checkpoint | None = None
+    params: dict | None = None
+
+
+def names_doc(variant):
+    names = registry.names(variant) if variant else []
+    return ", ".join(repr(n) for n in names) if names else "none registered for this variant"
+
+
+def download(checkpoint):
+    """Downloads (or finds in the Keras cache) a registered checkpoint; returns the local path."""
+    # The URL's folder goes into the file name: several releases share a base name (ViT-B_16.npz).
+    folder = checkpoint.url.rstrip("/").split("/")[-2]
+    fname = f"{folder}_{os.path.basename(checkpoint.url)}".replace("+", "_")
+    try:
+        return keras.utils.get_file(
+            fname=fname,
+            origin=checkpoint.url,
+            file_hash=checkpoint.file_hash,
+            hash_algorithm="sha256",
+            cache_subdir="models",
+        )
+    except ValueError as error:
+        if "hash" in str(error).lower():
+            raise ValueError(
+                f"The download of weights={checkpoint.name!r} ({checkpoint.url}) does not match its registered "
+                "sha256: the file is corrupt or was changed. Delete it from ~/.keras/models and retry, or pass a "
+                f"local path. ({error})"
+            ) from error
+        raise
+
+
+def resolve(weights, variant):
+    """None, or a `Source` for a registered name or a local file."""
+    if weights is None:
+        return None
+    if not isinstance(weights, (str, os.PathLike)):
+        raise ValueError(f"`weights` must be None, a registered name or a file path. Received: weights={weights!r}")
+    path = os.fspath(weights)
+    if os.path.exists(path):
+        if path.endswith(".npz"):
+            return Source("npz", path)
+        if path.endswith(KERAS_SUFFIXES):
+            return Source("keras", path)
+        raise ValueError(
+            f"Weights files must end in .npz (official layout), .weights.h5 or .keras. Received: weights={path!r}"
+        )
+    if path.endswith((".npz", *KERAS_SUFFIXES)) or os.sep in path:
+        raise FileNotFoundError(f"No weights file at this path; check it. Received: weights={path!r}")
+    if variant is None:
+        raise ValueError(
+            "Registered weight names exist only for the named variants; give this custom model a file path. "
+            f"Received: weights={path!r}"
+        )
+    checkpoint = registry.get(variant, path)
+    return Source("npz", download(checkpoint), checkpoint)
+
+
+def describe(source):
+    """What the checkpoint says about the architecture (empty for Keras files)."""
+    if source.kind != "npz":
+        return {}
+    if source.params is None:
+        source.params = npz.normalize(npz.read_npz(source.path))
+    info = npz.infer_config(source.params)
+    if source.checkpoint is not None:
+        info["image_size"] = source.checkpoint.image_size
+    elif "grid_side" in info:
+        info["image_size"] = info["grid_side"] * info["patch_size"] * info.get("stem_stride", 1)
+    return info
+
+
+def check_architecture(info, wanted):
+    """Raises when the checkpoint does not fit the architecture asked for, naming every difference."""
+    diffs = []
+    for key, value in wanted.items():
+        if key not in info:
+            continue
+        if key == "representation_size" and value is None:
+            continue  # taken from the checkpoint
+        if key == "posemb" and info[key] == "learned" and value in ("learned", "learned_2d", "sincos2d", "none"):
+            if value != "learned":
+                diffs.append(f"posemb: checkpoint 'learned', model {value!r}")
+            continue
+        if info[key] != value:
+            diffs.append(f"{key}: checkpoint {info[key]!r}, model {value!r}")
+    if diffs:
+        raise ValueError(
+            "The checkpoint does not fit the model asked for; build the model the checkpoint was trained with "
+            "(e.g. the matching named variant). Differences: " + "; ".join(diffs)
+        )
+
+
+def _fit_posemb(value, layer, interpolation):
+    """Class-token row and grid size of the checkpoint's posemb → the model's."""
+    prefix = layer.num_prefix_tokens
+    gh, gw = layer.grid_size
+    rows = value.shape[1]
+    side = int(round(np.sqrt(rows)))
+    has_prefix_row = side * side != rows
+    if prefix and not has_prefix_row:  # big_vision: the class token got no posemb, i.e. a zero row
+        value = np.concatenate([np.zeros_like(value[:, :1]), value], axis=1)
+    elif has_prefix_row and not prefix:
+        value = value[:, 1:]
+    if value.shape[1] - prefix != gh * gw:
+        value = resample_posemb(value, prefix, (gh, gw), interpolation)
+    return value
+
+
+def load_npz(model, params, interpolation="linear"):
+    """Assigns a normalised official checkpoint to `model`, strictly.
+
+    Every model variable must be assigned and every checkpoint key used, with matching shapes,
+    except: the head (and pre_logits) when the model has none; the head when its class count
+    differs (re-initialised, with a warning); the posemb, which is resized to the model's grid.
+    All problems are reported at once.
+    """
+    table = npz.variable_table(model)
+    model_has = set(table)
+    unexpected, misshaped, assignments = [], [], []
+    head_classes = None
+    for key, value in params.items():
+        if key not in table:
+            if key.startswith(("head/", "pre_logits/")) and "head/kernel" not in model_has:
+                continue  # include_top=False
+            unexpected.append(key)
+            continue
+        variable = table[key]
+        model_has.discard(key)
+        if key == npz.POSEMB_KEY:
+            value = _fit_posemb(value, model.get_layer("posembed_input"), interpolation)
+        if key.startswith("head/") and value.shape != tuple(variable.shape):
+            head_classes = value.shape[-1]
+            continue
+        if value.shape != tuple(variable.shape):
+            misshaped.append(f"{key}: checkpoint {value.shape}, model {tuple(variable.shape)}")
+            continue
+        assignments.append((variable, value))
+    missing = sorted(k for k in model_has if not (head_classes is not None and k.startswith("head/")))
+    problems = []
+    if missing:
+        problems.append(f"missing in the checkpoint: {missing}")
+    if unexpected:
+        problems.append(f"unexpected in the checkpoint: {sorted(unexpected)}")
+    if misshaped:
+        problems.append(f"mis-shaped: {misshaped}")
+    if problems:
+        raise ValueError("The checkpoint does not match the model. " + " | ".join(problems))
+    for variable, value in assignments:
+        variable.assign(np.asarray(value, dtype=variable.dtype))
+    if head_classes is not None:
+        warnings.warn(
+            f"The checkpoint's head has {head_classes} classes and the model {model.get_layer('head').units}: "
+            "the head was left freshly initialised (fine-tune it).",
+            stacklevel=4,
+        )
+
+
+def load_into(model, source, interpolation="linear"):
+    if source.kind == "keras":
+        model.load_weights(source.path)
+        return
+    if source.params is None:
+        source.params = npz.normalize(npz.read_npz(source.path))
+    load_npz(model, source.params, interpolation)

@@ -1,0 +1,136 @@
+"""The official `.npz` checkpoint layout ↔ Keras variables: one table, strict.
+
+Official names (google-research/vision_transformer): `embedding/kernel`, `cls`,
+`Transformer/posembed_input/pos_embedding`, `Transformer/encoderblock_{i}/...`,
+`Transformer/encoder_norm/...`, `pre_logits/...`, `head/...` (and the hybrid ResNet's names).
+"""
+
+import re
+import zipfile
+
+import numpy as np
+
+from keras_vit.layers import AddPositionEmbs, ClassToken, PatchEncoder, TransformerBlock
+
+POSEMB_KEY = "Transformer/posembed_input/pos_embedding"
+
+
+def read_npz(path):
+    """Reads an `.npz` checkpoint into `{name: array}`, with a clear error for a damaged file."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
+        raise ValueError(
+            f"Could not read the checkpoint {path!s}: it is corrupt or truncated ({error}). Delete it (and its "
+            "cached copy under ~/.keras/models) and download it again."
+        ) from error
+
+
+def normalize(params):
+    """Brings every known legacy or big_vision layout to the official names, one rule per quirk."""
+    out = {}
+    for key, value in params.items():
+        # big_vision / flax train states nest the parameters under `params/`.
+        key = key.removeprefix("params/")
+        # big_vision puts the posemb at the top, without a class-token row (it is added before the cls).
+        if key == "pos_embedding":
+            key = POSEMB_KEY
+        # big_vision numbers the block's sub-modules per type: _0, _0, _1, _0.
+        if re.match(r"Transformer/encoderblock(_\d+)?/MlpBlock_0/", key) or "MultiHeadDotProductAttention_0" in key:
+            key = key.replace("MultiHeadDotProductAttention_0", "MultiHeadDotProductAttention_1")
+            key = key.replace("LayerNorm_1", "LayerNorm_2").replace("MlpBlock_0", "MlpBlock_3")
+        # big_vision `scan_layers`: one `encoderblock` whose arrays have a leading depth axis.
+        if key.startswith("Transformer/encoderblock/"):
+            rest = key.removeprefix("Transformer/encoderblock/")
+            for i, block_value in enumerate(value):
+                out[f"Transformer/encoderblock_{i}/{rest}"] = block_value
+            continue
+        # Older hybrid files store GroupNorm scale/bias as (1, 1, 1, C) (official `_fix_groupnorm`).
+        if re.search(r"(^|/)gn[^/]*/(scale|bias)$", key) and value.ndim == 4:
+            value = value.reshape(-1)
+        out[key] = value
+    return out
+
+
+def block_count(params):
+    return len({m.group(1) for k in params if (m := re.match(r"Transformer/encoderblock_(\d+)/", k))})
+
+
+def infer_config(params):
+    """The architecture a (normalised) checkpoint was trained with."""
+    if "embedding/kernel" not in params:
+        raise ValueError(
+            "This is not an official ViT checkpoint: it has no `embedding/kernel`. "
+            f"Received keys: {sorted(params)[:8]}..."
+        )
+    patch, _, _, hidden = params["embedding/kernel"].shape
+    query = params["Transformer/encoderblock_0/MultiHeadDotProductAttention_1/query/kernel"]
+    config = dict(
+        patch_size=int(patch),
+        hidden_size=int(hidden),
+        depth=block_count(params),
+        num_heads=int(query.shape[1]),
+        mlp_dim=int(params["Transformer/encoderblock_0/MlpBlock_3/Dense_0/kernel"].shape[1]),
+        classifier="token" if "cls" in params else "gap",
+        representation_size=int(params["pre_logits/kernel"].shape[1]) if "pre_logits/kernel" in params else None,
+        posemb="learned" if POSEMB_KEY in params else "none",
+    )
+    if "head/kernel" in params:
+        config["classes"] = int(params["head/kernel"].shape[1])
+    if POSEMB_KEY in params:
+        rows = params[POSEMB_KEY].shape[1]
+        side = int(round(np.sqrt(rows)))
+        if side * side != rows:
+            side = int(round(np.sqrt(rows - 1)))
+        config["grid_side"] = side
+    return config
+
+
+def _norm(layer):
+    return {"scale": layer.gamma, "bias": layer.beta}
+
+
+def _dense(layer):
+    return {"kernel": layer.kernel, "bias": layer.bias}
+
+
+def _block(block):
+    att = block.attention
+    table = {f"LayerNorm_0/{k}": v for k, v in _norm(block.norm1).items()}
+    table.update({f"LayerNorm_2/{k}": v for k, v in _norm(block.norm2).items()})
+    for name in ("query", "key", "value", "out"):
+        prefix = f"MultiHeadDotProductAttention_1/{name}"
+        table[f"{prefix}/kernel"] = getattr(att, f"{name}_kernel")
+        table[f"{prefix}/bias"] = getattr(att, f"{name}_bias")
+    table.update({f"MlpBlock_3/Dense_0/{k}": v for k, v in _dense(block.mlp_dense_0).items()})
+    table.update({f"MlpBlock_3/Dense_1/{k}": v for k, v in _dense(block.mlp_dense_1).items()})
+    return table
+
+
+def layer_variables(layer):
+    """`{official name: variable}` for one layer of a keras_vit model (empty when it has none)."""
+    name = layer.name
+    if isinstance(layer, PatchEncoder):
+        return {f"{name}/kernel": layer.kernel, f"{name}/bias": layer.bias}
+    if isinstance(layer, ClassToken):
+        return {"cls": layer.cls}
+    if isinstance(layer, AddPositionEmbs):
+        if layer.kind != "learned":
+            return {f"Transformer/{name}/{v.name}": v for v in layer.weights}
+        return {POSEMB_KEY: layer.pos_embedding}
+    if isinstance(layer, TransformerBlock):
+        return {f"Transformer/{name}/{k}": v for k, v in _block(layer).items()}
+    if name == "encoder_norm":
+        return {f"Transformer/{name}/{k}": v for k, v in _norm(layer).items()}
+    if name in ("pre_logits", "head") and layer.weights:
+        return {f"{name}/{k}": v for k, v in _dense(layer).items()}
+    return {}
+
+
+def variable_table(model):
+    """`{official name: variable}` for the whole model."""
+    table = {}
+    for layer in model.layers:
+        table.update(layer_variables(layer))
+    return table
