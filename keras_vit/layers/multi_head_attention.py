@@ -28,8 +28,7 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         super().__init__(**kwargs)
         if implementation not in IMPLEMENTATIONS:
             raise ValueError(
-                f"`implementation` must be one of {IMPLEMENTATIONS}. "
-                f"Received: implementation={implementation!r}"
+                f"`implementation` must be one of {IMPLEMENTATIONS}. Received: implementation={implementation!r}"
             )
         self.num_heads = num_heads
         self.attention_dropout = attention_dropout

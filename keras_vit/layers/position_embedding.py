@@ -37,9 +37,13 @@ class AddPositionEmbs(keras.layers.Layer):
     def __init__(self, grid_size, num_prefix_tokens=1, kind="learned", interpolation="linear", **kwargs):
         super().__init__(**kwargs)
         if kind not in KINDS:
-            raise ValueError(f"`kind` must be one of {KINDS} (or build the model with posemb='none'). Received: kind={kind!r}")
+            raise ValueError(
+                f"`kind` must be one of {KINDS} (or build the model with posemb='none'). Received: kind={kind!r}"
+            )
         if interpolation not in ("linear", "bicubic"):
-            raise ValueError(f"`interpolation` must be 'linear' or 'bicubic'. Received: interpolation={interpolation!r}")
+            raise ValueError(
+                f"`interpolation` must be 'linear' or 'bicubic'. Received: interpolation={interpolation!r}"
+            )
         self.grid_size = tuple(grid_size)
         self.num_prefix_tokens = num_prefix_tokens
         self.kind = kind

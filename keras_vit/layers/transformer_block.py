@@ -55,7 +55,9 @@ class TransformerBlock(keras.layers.Layer):
         )
         self.norm2 = keras.layers.LayerNormalization(epsilon=1e-6, name="LayerNorm_2", dtype=self.dtype_policy)
         self.mlp_dense_0 = keras.layers.Dense(
-            mlp_dim, bias_initializer=keras.initializers.RandomNormal(stddev=1e-6), name="MlpBlock_3_Dense_0",
+            mlp_dim,
+            bias_initializer=keras.initializers.RandomNormal(stddev=1e-6),
+            name="MlpBlock_3_Dense_0",
             dtype=self.dtype_policy,
         )
         self.mlp_dense_1 = None  # built once the width is known
@@ -65,7 +67,9 @@ class TransformerBlock(keras.layers.Layer):
     def build(self, input_shape):
         hidden = input_shape[-1]
         self.mlp_dense_1 = keras.layers.Dense(
-            hidden, bias_initializer=keras.initializers.RandomNormal(stddev=1e-6), name="MlpBlock_3_Dense_1",
+            hidden,
+            bias_initializer=keras.initializers.RandomNormal(stddev=1e-6),
+            name="MlpBlock_3_Dense_1",
             dtype=self.dtype_policy,
         )
         self.norm1.build(input_shape)

@@ -51,8 +51,8 @@ def download(checkpoint):
 
 def resolve(weights, variant):
     """None, or a `Source` for a registered name or a local file."""
-    if weights is None:
-        return None
+    if weights is None or isinstance(weights, Source):
+        return weights
     if not isinstance(weights, (str, os.PathLike)):
         raise ValueError(f"`weights` must be None, a registered name or a file path. Received: weights={weights!r}")
     path = os.fspath(weights)

@@ -1,0 +1,1 @@
+"""Sub-commands of `keras-vit`; `common` holds what several of them share."""

@@ -1,0 +1,27 @@
+"""Arguments and helpers shared by several sub-commands."""
+
+
+def add_model_arguments(parser, default_model="vit_ti16"):
+    parser.add_argument(
+        "--model",
+        default=default_model,
+        help="a model name (vit_ti16, vit_b16, vit_r50_b16, ...) or a saved .keras file (default: %(default)s)",
+    )
+    parser.add_argument("--weights", default=None, help="registered weights name or a .npz/.weights.h5/.keras path")
+    parser.add_argument("--image-size", type=int, default=None, help="input resolution (default: the weights' own)")
+    parser.add_argument("--classes", type=int, default=None, help="head size (default: the weights' own, else 1000)")
+
+
+def build_model(args, **overrides):
+    """The model named by `--model/--weights/--image-size/--classes` (or a `.keras` file)."""
+    if args.model.endswith(".keras"):
+        import keras
+
+        import keras_vit  # noqa: F401  (registers the custom layers)
+
+        return keras.saving.load_model(args.model)
+    from keras_vit.models.catalog import get_constructor
+
+    kwargs = dict(weights=args.weights, image_size=args.image_size, classes=args.classes)
+    kwargs.update(overrides)
+    return get_constructor(args.model)(**kwargs)

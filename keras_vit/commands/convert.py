@@ -1,0 +1,22 @@
+"""Convert an official `.npz` checkpoint into a Keras `.weights.h5` (or a whole `.keras` model).
+
+The architecture is read from the checkpoint itself (width, depth, heads, MLP, patch, classifier,
+pre-logits, classes, resolution). Example:
+
+    keras-vit convert ViT-B_16.npz vit_b16.weights.h5
+"""
+
+HELP = "convert an official .npz checkpoint to .weights.h5 or .keras"
+
+
+def add_arguments(parser):
+    parser.add_argument("input", help="official .npz checkpoint")
+    parser.add_argument("output", help="output path ending in .weights.h5 or .keras")
+
+
+def run(args):
+    from keras_vit.weights.convert import convert
+
+    model = convert(args.input, args.output)
+    print(f"wrote {args.output} ({model.name}, {model.count_params():,} parameters)")
+    return 0
