@@ -198,8 +198,12 @@ _DOC = """Instantiates the {variant} Vision Transformer (arXiv 2010.11929).
 """
 
 
-def _variant_constructor(fn_name, variant):
-    sizes = decode_variant(variant)
+def _variant_constructor(fn_name, variant, sizes=None, builder=None, title=None, default_name=None):
+    """A keras.applications-style constructor for `variant`; hybrids pass their own sizes and builder."""
+    sizes = decode_variant(variant) if sizes is None else sizes
+    builder = build_vit if builder is None else builder
+    title = title or f"ViT-{variant}"
+    default_name = default_name or f"vit_{variant.replace('/', '').lower()}"
 
     def constructor(
         include_top=True,
@@ -214,7 +218,7 @@ def _variant_constructor(fn_name, variant):
         name=None,
         **kwargs,
     ):
-        return build_vit(
+        return builder(
             **sizes,
             include_top=include_top,
             weights=weights,
@@ -225,13 +229,13 @@ def _variant_constructor(fn_name, variant):
             classifier_activation=classifier_activation,
             image_size=image_size,
             dropout=dropout,
-            name=name or f"vit_{variant.replace('/', '').lower()}",
+            name=name or default_name,
             variant=variant,
             **kwargs,
         )
 
     constructor.__name__ = constructor.__qualname__ = fn_name
-    constructor.__doc__ = _DOC.format(variant=f"ViT-{variant}", fn=fn_name, names=load.names_doc(variant))
+    constructor.__doc__ = _DOC.format(variant=title, fn=fn_name, names=load.names_doc(variant))
     return constructor
 
 

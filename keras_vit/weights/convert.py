@@ -13,6 +13,11 @@ def model_from_checkpoint(path, **kwargs):
     if info["posemb"] == "none":
         config["posemb"] = "none"
     source = load.Source("npz", str(path), params=params)
+    if "resnet_blocks" in info:  # a hybrid: `conv_root/kernel` and `block{s}/unit{u}/...`
+        from keras_vit.models.hybrid import build_hybrid
+
+        resnet = dict(resnet_blocks=info["resnet_blocks"], resnet_width=info["resnet_width"])
+        return build_hybrid(**config, **resnet, weights=source, name=kwargs.pop("name", "vit_hybrid"), **kwargs)
     return build_vit(**config, weights=source, name=kwargs.pop("name", "vit"), **kwargs)
 
 

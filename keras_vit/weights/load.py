@@ -38,6 +38,8 @@ def download(checkpoint):
             file_hash=checkpoint.file_hash,
             hash_algorithm="sha256",
             cache_subdir="models",
+            # Read at call time (Keras reads KERAS_HOME once, at import).
+            cache_dir=os.environ.get("KERAS_HOME"),
         )
     except ValueError as error:
         if "hash" in str(error).lower():

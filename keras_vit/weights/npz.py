@@ -8,9 +8,12 @@ Official names (google-research/vision_transformer): `embedding/kernel`, `cls`,
 import re
 import zipfile
 
+import keras
 import numpy as np
 
 from keras_vit.layers import AddPositionEmbs, ClassToken, PatchEncoder, TransformerBlock
+from keras_vit.layers.resnet_unit import ResNetUnit, resnet_stride
+from keras_vit.layers.std_conv import StdConv2D
 
 POSEMB_KEY = "Transformer/posembed_input/pos_embedding"
 
@@ -30,14 +33,16 @@ def read_npz(path):
 def normalize(params):
     """Brings every known legacy or big_vision layout to the official names, one rule per quirk."""
     out = {}
+    # big_vision numbers the block's sub-modules per type (LayerNorm_0, MHDPA_0, LayerNorm_1, MlpBlock_0),
+    # the official files globally (LayerNorm_0, MHDPA_1, LayerNorm_2, MlpBlock_3).
+    per_type_numbering = any("/MlpBlock_0/" in key for key in params)
     for key, value in params.items():
         # big_vision / flax train states nest the parameters under `params/`.
         key = key.removeprefix("params/")
         # big_vision puts the posemb at the top, without a class-token row (it is added before the cls).
         if key == "pos_embedding":
             key = POSEMB_KEY
-        # big_vision numbers the block's sub-modules per type: _0, _0, _1, _0.
-        if re.match(r"Transformer/encoderblock(_\d+)?/MlpBlock_0/", key) or "MultiHeadDotProductAttention_0" in key:
+        if per_type_numbering and key.startswith("Transformer/encoderblock"):
             key = key.replace("MultiHeadDotProductAttention_0", "MultiHeadDotProductAttention_1")
             key = key.replace("LayerNorm_1", "LayerNorm_2").replace("MlpBlock_0", "MlpBlock_3")
         # big_vision `scan_layers`: one `encoderblock` whose arrays have a leading depth axis.
@@ -78,6 +83,16 @@ def infer_config(params):
     )
     if "head/kernel" in params:
         config["classes"] = int(params["head/kernel"].shape[1])
+    if "conv_root/kernel" in params:  # hybrid: units per stage from `block{s}/unit{u}/...`, width from the root
+        units = {}
+        for key in params:
+            if m := re.match(r"block(\d+)/unit(\d+)/", key):
+                stage, unit = int(m.group(1)), int(m.group(2))
+                units[stage] = max(units.get(stage, 0), unit)
+        config["resnet_blocks"] = tuple(units[s] for s in sorted(units))
+        width = params["conv_root/kernel"].shape[-1] / 64
+        config["resnet_width"] = int(width) if width == int(width) else width
+        config["stem_stride"] = resnet_stride(config["resnet_blocks"])
     if POSEMB_KEY in params:
         rows = params[POSEMB_KEY].shape[1]
         side = int(round(np.sqrt(rows)))
@@ -108,9 +123,27 @@ def _block(block):
     return table
 
 
+def _resnet_unit(unit):
+    # Keras names cannot hold "/": the layer `block{s}_unit{u}` is the checkpoint's `block{s}/unit{u}`.
+    prefix = re.sub(r"^(block\d+)_(unit\d+)$", r"\1/\2", unit.name)
+    table = {}
+    for conv, norm in (("conv1", "gn1"), ("conv2", "gn2"), ("conv3", "gn3"), ("conv_proj", "gn_proj")):
+        if getattr(unit, conv) is None:
+            continue  # no projection when the unit keeps the shape
+        table[f"{prefix}/{conv}/kernel"] = getattr(unit, conv).kernel
+        table.update({f"{prefix}/{norm}/{k}": v for k, v in _norm(getattr(unit, norm)).items()})
+    return table
+
+
 def layer_variables(layer):
     """`{official name: variable}` for one layer of a keras_vit model (empty when it has none)."""
     name = layer.name
+    if isinstance(layer, ResNetUnit):
+        return _resnet_unit(layer)
+    if isinstance(layer, StdConv2D):
+        return {f"{name}/kernel": layer.kernel}
+    if isinstance(layer, keras.layers.GroupNormalization):
+        return {f"{name}/{k}": v for k, v in _norm(layer).items()}
     if isinstance(layer, PatchEncoder):
         return {f"{name}/kernel": layer.kernel, f"{name}/bias": layer.bias}
     if isinstance(layer, ClassToken):

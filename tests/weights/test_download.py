@@ -1,0 +1,82 @@
+"""Weights by registered name: served from a loopback HTTP server, fetched with keras.utils.get_file."""
+
+import hashlib
+import http.server
+import threading
+
+import numpy as np
+import pytest
+import reference
+
+import keras_vit
+from keras_vit.weights import registry
+
+
+@pytest.fixture
+def server(tmp_path):
+    """Serves tmp_path/served on 127.0.0.1 and counts the requests."""
+    root = tmp_path / "served"
+    root.mkdir()
+    requests = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_message(self, *args):
+            requests.append(self.path)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{httpd.server_address[1]}", requests
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def register_tiny(url, file_hash, name):
+    checkpoint = registry.Checkpoint(
+        variant="Ti/16",
+        name=name,
+        url=url,
+        file_hash=file_hash,
+        image_size=32,
+        classes=10,
+        representation_size=None,
+        source="test checkpoint",
+    )
+    registry.register(checkpoint)
+    return checkpoint
+
+
+def tiny_ti16_checkpoint():
+    # Ti/16 sizes (hidden 192, 3 heads, MLP 768) at depth 12 are too big for a test; the registry
+    # lookup is per variant name, so a real Ti/16 layout at 32 px is used.
+    return reference.random_checkpoint(hidden=192, depth=12, heads=3, mlp=768, patch=16, grid=2, classes=10)
+
+
+def test_registered_name_is_downloaded_cached_and_loaded(server, monkeypatch):
+    root, base, requests = server
+    params = tiny_ti16_checkpoint()
+    np.savez(root / "Ti_16.npz", **params)
+    digest = hashlib.sha256((root / "Ti_16.npz").read_bytes()).hexdigest()
+    register_tiny(f"{base}/Ti_16.npz", digest, "test_loopback")
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 32, 32, 3)).astype("float32")
+    model = keras_vit.ViTTi16(weights="test_loopback", classifier_activation=None)
+    assert model.input_shape == (None, 32, 32, 3)  # the registry's resolution
+    np.testing.assert_allclose(model.predict(x, verbose=0), reference.forward(params, x, heads=3), atol=1e-4)
+    keras_vit.ViTTi16(weights="test_loopback")
+    assert requests == ["/Ti_16.npz"]  # the second build used the cache
+
+
+def test_hash_mismatch_fails_clearly(server):
+    root, base, _ = server
+    np.savez(root / "Ti_16.npz", **tiny_ti16_checkpoint())
+    register_tiny(f"{base}/Ti_16.npz", "0" * 64, "test_bad_hash")
+    with pytest.raises(ValueError, match="does not match its registered sha256"):
+        keras_vit.ViTTi16(weights="test_bad_hash")
+
+
+def test_registry_alias_imagenet_resolves_to_a_real_file():
+    checkpoint = registry.get("B/16", "imagenet")
+    assert checkpoint.classes == 1000 and checkpoint.url.startswith(registry.BASE_URL)
