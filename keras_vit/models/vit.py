@@ -235,6 +235,7 @@ def _variant_constructor(fn_name, variant, sizes=None, builder=None, title=None,
         )
 
     constructor.__name__ = constructor.__qualname__ = fn_name
+    constructor.variant = variant
     constructor.__doc__ = _DOC.format(variant=title, fn=fn_name, names=load.names_doc(variant))
     return constructor
 

@@ -1,0 +1,1 @@
+"""Benchmarks and the analytic FLOP counter."""

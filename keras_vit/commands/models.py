@@ -1,0 +1,42 @@
+"""List the named models: parameters, compute at a resolution, registered weights.
+
+Builds each model once (random weights) and counts with the package's FLOP counter; prints a
+Markdown table. Example:
+
+    keras-vit models --image-size 224
+"""
+
+HELP = "table of the named models (parameters, GMACs/GFLOPs, registered weights)"
+
+
+def add_arguments(parser):
+    parser.add_argument("--image-size", type=int, default=224, help="resolution for the compute figures")
+    parser.add_argument("--only", nargs="*", default=None, help="model names to include (default: all)")
+
+
+def run(args):
+    import gc
+
+    import keras
+
+    from keras_vit.bench.flops import count_macs
+    from keras_vit.models.catalog import CONSTRUCTORS
+    from keras_vit.weights import registry
+
+    print(f"| model | variant | params | GMACs @{args.image_size} | GFLOPs @{args.image_size} | registered weights |")
+    print("|---|---|---:|---:|---:|---|")
+    for name, constructor in CONSTRUCTORS.items():
+        if args.only and name not in args.only:
+            continue
+        model = constructor(image_size=args.image_size)
+        macs = count_macs(model)
+        variant = getattr(constructor, "variant", "")
+        weights = ", ".join(registry.names(variant)) if variant else ""
+        print(
+            f"| `{name}` | {variant} | {model.count_params() / 1e6:.1f}M | {macs / 1e9:.2f} | {2 * macs / 1e9:.2f} "
+            f"| {weights} |"
+        )
+        del model
+        keras.backend.clear_session()
+        gc.collect()
+    return 0
