@@ -39,6 +39,13 @@ class PatchEncoder(keras.layers.Layer):
 
     def call(self, inputs):
         p = self.patch_size
+        height, width = inputs.shape[1], inputs.shape[2]
+        # Known sizes are checked (always under JAX and XLA); a VALID conv would silently drop the border.
+        if any(isinstance(s, int) and s % p for s in (height, width)):
+            raise ValueError(
+                f"Image height and width must be multiples of the patch size {p}; resize or crop the images. "
+                f"Received: image shape={tuple(inputs.shape[1:])}"
+            )
         grid = ops.conv(inputs, self.kernel, strides=p, padding="valid") + self.bias
         if not self.flatten:
             return grid

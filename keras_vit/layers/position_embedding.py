@@ -67,7 +67,7 @@ class AddPositionEmbs(keras.layers.Layer):
         elif hidden % 4:
             raise ValueError(f"kind='sincos2d' needs a width divisible by 4. Received: hidden={hidden}")
 
-    def _patch_grid(self, target, hidden):
+    def _patch_grid(self, target, resample, hidden):
         """(gh', gw', hidden) patch embedding for the target grid, in float32."""
         if self.kind == "sincos2d":
             return sincos_2d(target[0], target[1], hidden)
@@ -76,18 +76,19 @@ class AddPositionEmbs(keras.layers.Layer):
             grid = ops.reshape(self.pos_embedding[0, self.num_prefix_tokens :], (gh, gw, hidden))
         else:
             grid = self.row_embedding + self.col_embedding
-        if target is not self.grid_size and target != self.grid_size:
+        if resample:
             grid = resample_grid(grid, target, self.interpolation)
         return ops.cast(grid, "float32")
 
     def call(self, inputs, grid=None):
-        hidden = ops.shape(inputs)[-1]
+        hidden = inputs.shape[-1]
         target = self.grid_size if grid is None else tuple(ops.shape(grid)[1:3])
-        if all(isinstance(d, int) for d in target):
-            target = tuple(int(d) for d in target)
-        if self.kind == "learned" and target == self.grid_size:
+        # Under TensorFlow graph tracing an unknown size is a tensor: then always resample.
+        static = all(isinstance(d, int) for d in target)
+        resample = not static or tuple(target) != self.grid_size
+        if self.kind == "learned" and not resample:
             return inputs + ops.cast(self.pos_embedding, inputs.dtype)
-        patches = ops.reshape(self._patch_grid(target, hidden), (1, -1, hidden))
+        patches = ops.reshape(self._patch_grid(target, resample, hidden), (1, -1, hidden))
         if self.num_prefix_tokens:
             if self.kind == "learned":
                 prefix = self.pos_embedding[:, : self.num_prefix_tokens]

@@ -128,3 +128,24 @@ def test_new_class_count_reinitialises_the_head_with_a_warning(tmp_path):
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(model.get_layer("embedding").kernel), params["embedding/kernel"]
     )
+
+
+@pytest.mark.tf_only
+def test_dynamic_model_in_a_graph_with_unknown_sizes_and_under_xla(tmp_path):
+    import tensorflow as tf
+
+    path = save(tmp_path, reference.random_checkpoint())
+    dynamic = keras_vit.ViT(image_size=32, weights=path, dynamic_image_size=True, classifier_activation=None, **TINY)
+    graph = tf.function(dynamic, input_signature=[tf.TensorSpec((None, None, None, 3))])
+    xla = tf.function(dynamic, jit_compile=True)
+    x = np.random.default_rng(3).uniform(-1, 1, (2, 48, 64, 3)).astype("float32")
+    static = keras_vit.ViT(image_size=(48, 64), weights=path, classifier_activation=None, **TINY)
+    want = static.predict(x, verbose=0)
+    np.testing.assert_allclose(graph(x).numpy(), want, atol=1e-5)
+    np.testing.assert_allclose(xla(x).numpy(), want, atol=1e-5)
+
+
+def test_dynamic_model_rejects_a_size_that_is_not_a_multiple_of_the_patch(tmp_path):
+    dynamic = keras_vit.ViT(image_size=32, dynamic_image_size=True, **TINY)
+    with pytest.raises(ValueError, match="multiples of the patch size 8"):
+        dynamic(np.zeros((1, 36, 32, 3), "float32"))
