@@ -30,8 +30,18 @@ class TokenLayout(NamedTuple):
 
 
 def num_prefix_tokens(model):
-    """1 if the model has a class token (a layer named "cls"), else 0."""
-    return 1 if any(layer.name == "cls" for layer in _graph(model).operations) else 0
+    """1 if the model has a class token (a layer named "cls", also inside a nested model), else 0."""
+
+    def has_cls(graph):
+        return any(op.name == "cls" or (_is_graph(op) and has_cls(_graph(op))) for op in graph.operations)
+
+    return 1 if has_cls(_graph(model)) else 0
+
+
+def _is_graph(op):
+    if isinstance(op, keras.Sequential):
+        return getattr(op, "_functional", None) is not None
+    return isinstance(op, keras.Model) and hasattr(op, "_nodes_by_depth")
 
 
 def _graph(model):
@@ -48,11 +58,7 @@ def _graph(model):
 def _contains_blocks(op):
     if isinstance(op, TransformerBlock):
         return True
-    return (
-        isinstance(op, keras.Model)
-        and hasattr(op, "_nodes_by_depth")
-        and any(_contains_blocks(inner) for inner in op.operations)
-    )
+    return _is_graph(op) and any(_contains_blocks(inner) for inner in _graph(op).operations)
 
 
 def _replay(model, inputs, weights, grids):
@@ -83,6 +89,42 @@ def _replay(model, inputs, weights, grids):
     return outputs[0] if len(outputs) == 1 else outputs
 
 
+def _runner(model):
+    """`batch -> (weights, grids)`: eager replay, or on JAX one compiled replay per batch shape.
+
+    Eager JAX compiles every op separately for each new shape; one `jax.jit` of the whole replay
+    (variables passed in through a `StatelessScope`, as `Model.stateless_call` does) is several
+    times faster to start and as fast to run.
+    """
+    if keras.backend.backend() != "jax":
+
+        def run_eager(batch):
+            weights, grids = [], []
+            _replay(model, [keras.ops.convert_to_tensor(batch)], weights, grids)
+            return weights, grids
+
+        return run_eager
+
+    import jax
+
+    variables = model.variables
+    grids_by_shape = {}  # static shapes, recorded while tracing
+
+    @jax.jit
+    def replay(values, batch):
+        weights, grids = [], []
+        with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+            _replay(model, [batch], weights, grids)
+        grids_by_shape[batch.shape] = grids
+        return weights
+
+    def run_jit(batch):
+        weights = replay([v.value for v in variables], batch)
+        return weights, grids_by_shape[batch.shape]
+
+    return run_jit
+
+
 def iter_attention_weights(model, images, batch_size=32, progbar=None):
     """Yields `(weights, layout)` per batch: a list per block of NumPy `(batch, heads, T, T)` arrays.
 
@@ -100,10 +142,10 @@ def iter_attention_weights(model, images, batch_size=32, progbar=None):
     if batch_size < 1:
         raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size}")
     prefix = num_prefix_tokens(model)
+    run = _runner(model)
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size]
-        weights, grids = [], []
-        _replay(model, [keras.ops.convert_to_tensor(batch)], weights, grids)
+        weights, grids = run(batch)
         if not weights:
             raise ValueError(
                 "The model has no TransformerBlock, so it has no attention weights; pass a keras_vit ViT. "

@@ -7,6 +7,8 @@ learned the 2-D image topology shows, for each patch, high similarity with its o
 import keras
 import numpy as np
 
+from keras_vit.layers.posemb_resample import sincos_2d
+
 
 def position_embedding_grid(model):
     """The `(gh, gw, hidden)` patch position embeddings of `model` (layer "posembed_input").
@@ -20,9 +22,14 @@ def position_embedding_grid(model):
             "The model has no 'posembed_input' layer (built with posemb='none'?), so there is no position "
             f"embedding to compare. Received: model={model.name}"
         ) from None
+    gh, gw = layer.grid_size
     hidden = model.get_layer("embedding").hidden_size
-    # The layer's own view of its patch grid, the one it adds to the tokens (before any resampling).
-    grid = layer._patch_grid(layer.grid_size, hidden)
+    if layer.kind == "learned":
+        grid = keras.ops.reshape(layer.pos_embedding[0, layer.num_prefix_tokens :], (gh, gw, hidden))
+    elif layer.kind == "learned_2d":
+        grid = layer.row_embedding + layer.col_embedding
+    else:
+        grid = sincos_2d(gh, gw, hidden)
     return keras.ops.convert_to_numpy(grid).astype("float32")
 
 
