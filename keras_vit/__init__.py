@@ -36,3 +36,12 @@ __all__ = [
     "layers",
     "preprocess_input",
 ]
+
+
+def __getattr__(name):
+    # `export_saved_model` imports TensorFlow's SavedModel machinery: load it on first use, not on `import keras_vit`.
+    if name == "export_saved_model":
+        from keras_vit.export import export_saved_model
+
+        return export_saved_model
+    raise AttributeError(f"module 'keras_vit' has no attribute {name!r}")

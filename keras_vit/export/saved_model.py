@@ -1,0 +1,219 @@
+"""SavedModel export for TensorFlow Serving: preprocessing, softmax and top-k baked into `serving_default`.
+
+A client sends raw pixels (float32 or uint8 in [0, 255], any size) or encoded JPEG/PNG bytes; the graph
+checks the input, decodes, resizes to the model's resolution, scales to [-1, 1] and returns
+`probabilities`, `top_k_indices`, `top_k_scores` (and `top_k_classes` when class names are given).
+TensorFlow backend only: this module imports TensorFlow.
+"""
+
+import os
+import shutil
+
+import keras
+import tensorflow as tf
+
+from keras_vit.layers import PatchEncoder
+from keras_vit.preprocessing import preprocess_input
+
+INPUTS = ("float", "uint8", "bytes")
+INPUT_NAMES = {"float": "images", "uint8": "images", "bytes": "image_bytes"}
+
+
+def _all_layers(layer):
+    for sub in getattr(layer, "layers", ()):
+        yield sub
+        yield from _all_layers(sub)
+
+
+def _check_model(model):
+    """The head layer and the (height, width) of the model's input; raises for models this export cannot serve."""
+    if not isinstance(model, keras.Model) or len(model.inputs or ()) != 1 or len(model.outputs or ()) != 1:
+        raise ValueError(
+            "export_saved_model serves a keras_vit classifier: a built keras.Model with one image input "
+            f"and one output. Received: model={getattr(model, 'name', model)!r}"
+        )
+    shape = tuple(model.inputs[0].shape)
+    if len(shape) != 4 or shape[-1] != 3:
+        raise ValueError(
+            "export_saved_model serves RGB images: the model input must be (batch, height, width, 3); "
+            "rebuild the model with 3 input channels. "
+            f"Received: model input shape={shape}"
+        )
+    if not any(isinstance(layer, PatchEncoder) for layer in _all_layers(model)):
+        raise ValueError(
+            "export_saved_model bakes in keras_vit preprocessing ([0, 255] → [-1, 1]), so it only accepts "
+            "keras_vit models (with a PatchEncoder `embedding`); export other models with "
+            f"`model.export(path)`. Received: model={model.name!r}"
+        )
+    try:
+        head = model.get_layer("head")
+    except ValueError:
+        head = None
+    out_shape = tuple(model.outputs[0].shape)
+    if not isinstance(head, keras.layers.Dense) or len(out_shape) != 2 or out_shape[-1] != head.units:
+        raise ValueError(
+            "export_saved_model needs a classifier ending in the Dense `head` layer; build the model with "
+            f"include_top=True. Received: model output shape={out_shape}"
+        )
+    return head, shape[1:3]
+
+
+def _target_size(model_hw, image_size):
+    if image_size is not None:
+        if isinstance(image_size, int):
+            image_size = (image_size, image_size)
+        image_size = tuple(image_size)
+        if len(image_size) != 2 or not all(isinstance(s, int) and s > 0 for s in image_size):
+            raise ValueError(f"`image_size` must be an int or (height, width). Received: image_size={image_size!r}")
+    if None in model_hw:
+        if image_size is None:
+            raise ValueError(
+                "The model accepts any image size (dynamic_image_size=True); pass the resolution to serve at, "
+                "e.g. image_size=224. Received: image_size=None"
+            )
+        return image_size
+    if image_size is not None and image_size != tuple(model_hw):
+        raise ValueError(
+            f"The model runs at {tuple(model_hw)}; leave image_size=None (the serving graph resizes any "
+            f"incoming image to it) or rebuild the model at the size you want. Received: image_size={image_size}"
+        )
+    return tuple(model_hw)
+
+
+def _outputs_logits(head):
+    """True when the head has no activation (`classifier_activation=None`): the graph adds the softmax."""
+    return getattr(head.activation, "__name__", None) == "linear"
+
+
+def _resize(images, size):
+    """Bilinear resize (half-pixel centres, `tf.image.resize`) to `size` only when the size differs."""
+    hw = tf.shape(images)[-3:-1]
+    same = tf.reduce_all(tf.equal(hw, size))
+    images = tf.cond(same, lambda: images, lambda: tf.image.resize(images, size, method="bilinear"))
+    return tf.ensure_shape(images, [*images.shape[:-3], *size, 3])
+
+
+def _check_input(images, input):
+    """In-graph checks, so that a wrong input fails with an error instead of returning a wrong answer.
+
+    The signature declares the shape, but TF Serving feeds tensors to the graph without checking it;
+    `ensure_shape` is a runtime op that does.
+    """
+    if input == "bytes":
+        return tf.ensure_shape(images, [None], name="check_image_bytes_shape")
+    images = tf.ensure_shape(images, [None, None, None, 3], name="check_images_shape")
+    if input == "float":
+        message = "float images must be raw pixels in [0, 255], not preprocessed ones"
+        checks = [
+            tf.debugging.assert_greater_equal(tf.reduce_min(images), 0.0, message=message),
+            tf.debugging.assert_less_equal(tf.reduce_max(images), 255.0, message=message),
+        ]
+        with tf.control_dependencies([c for c in checks if c is not None]):
+            images = tf.identity(images)
+    return images
+
+
+def _serving_fn(model, input, size, apply_softmax, top_k, class_names):
+    def decode(data):
+        image = tf.io.decode_image(data, channels=3, expand_animations=False)
+        return _resize(tf.cast(image, tf.float32), size)
+
+    def serve(images):
+        images = _check_input(images, input)
+        if input == "bytes":
+            pixels = tf.map_fn(decode, images, fn_output_signature=tf.TensorSpec((*size, 3), tf.float32))
+        else:
+            pixels = _resize(tf.cast(images, tf.float32), size)
+        outputs = model(preprocess_input(pixels), training=False)
+        outputs = tf.cast(outputs, tf.float32)
+        probabilities = tf.nn.softmax(outputs, axis=-1) if apply_softmax else outputs
+        scores, indices = tf.math.top_k(probabilities, k=top_k)
+        result = {"probabilities": probabilities, "top_k_indices": indices, "top_k_scores": scores}
+        if class_names is not None:
+            result["top_k_classes"] = tf.gather(tf.constant(class_names, dtype=tf.string), indices)
+        return result
+
+    return serve
+
+
+def export_saved_model(
+    model, path, image_size=None, input="float", top_k=5, class_names=None, version=1, model_name=None
+):
+    """Writes `model` as a TensorFlow Serving SavedModel at `path/model_name/version/`.
+
+    The `serving_default` signature takes a batch of any size and returns float32 `probabilities`
+    (softmax applied when the head outputs logits), `top_k_indices`, `top_k_scores` and, with
+    `class_names`, `top_k_classes`. Preprocessing is in the graph: clients send raw images.
+
+    Args:
+        model: a keras_vit classifier (`include_top=True`), built in code or loaded from `.keras`;
+            any image size, any dtype policy (the signature is float32 under mixed precision).
+        path: the model base path TF Serving watches (`--model_base_path`).
+        image_size: the resolution to serve at; only needed for `dynamic_image_size=True` models
+            (default: the model's input size). Incoming images of another size are resized
+            (bilinear, `tf.image.resize`).
+        input: "float" (float32 pixels in [0, 255], `(batch, h, w, 3)`), "uint8" (uint8 pixels), or
+            "bytes" (a 1-D batch of encoded JPEG/PNG/GIF/BMP strings, decoded in the graph).
+        top_k: how many classes `top_k_*` return (at most the number of classes).
+        class_names: one name per class, for the `top_k_classes` output.
+        version: the version sub-directory (a positive integer), as TF Serving expects.
+        model_name: the model directory name (default: `model.name`).
+
+    Returns:
+        The directory written, `path/model_name/version`.
+
+    Example:
+        >>> model = keras_vit.ViTB16(weights="augreg_in21k_ft_in1k")
+        >>> keras_vit.export_saved_model(model, "serving", input="bytes")  # serving/vit_b16/1
+    """
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            "SavedModel export needs the TensorFlow backend; run with KERAS_BACKEND=tensorflow. "
+            f"Received: backend={keras.backend.backend()!r}"
+        )
+    if input not in INPUTS:
+        raise ValueError(f"`input` must be one of {INPUTS}. Received: input={input!r}")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(
+            f"`version` must be a positive integer (TF Serving's version directory). Received: version={version!r}"
+        )
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise ValueError(f"`top_k` must be a positive integer. Received: top_k={top_k!r}")
+    head, model_hw = _check_model(model)
+    size = _target_size(model_hw, image_size)
+    classes = head.units
+    if class_names is not None:
+        class_names = [str(name) for name in class_names]
+        if len(class_names) != classes:
+            raise ValueError(
+                f"`class_names` must have one name per class ({classes}). Received: {len(class_names)} names"
+            )
+    model_name = model_name or model.name
+    if not model_name or os.sep in model_name or model_name in (".", ".."):
+        raise ValueError(f"`model_name` must be a plain directory name. Received: model_name={model_name!r}")
+
+    target = os.path.join(os.fspath(path), model_name, str(version))
+    if os.path.exists(target):
+        raise FileExistsError(
+            f"{target} already exists; TF Serving versions are immutable, export with a higher `version` "
+            f"or delete it. Received: version={version}"
+        )
+
+    dtype = {"float": tf.float32, "uint8": tf.uint8, "bytes": tf.string}[input]
+    shape = (None,) if input == "bytes" else (None, None, None, 3)
+    spec = tf.TensorSpec(shape, dtype, name=INPUT_NAMES[input])
+    serve = _serving_fn(model, input, size, _outputs_logits(head), min(top_k, classes), class_names)
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(name="serving_default", fn=serve, input_signature=[spec])
+    # Write next to the target under a name TF Serving ignores, then rename: a watching server never
+    # sees a half-written version.
+    staging = os.path.join(os.path.dirname(target), f".tmp-{version}-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        archive.write_out(staging, verbose=False)
+        os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
