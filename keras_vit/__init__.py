@@ -2,14 +2,21 @@
 
 from keras_vit import layers
 from keras_vit.models import (
+    HYBRIDS,
     VARIANTS,
     ViT,
     ViTB8,
     ViTB16,
     ViTB32,
     ViTH14,
+    ViTHybrid,
     ViTL16,
     ViTL32,
+    ViTR26B32,
+    ViTR26S32,
+    ViTR50B16,
+    ViTR50L32,
+    ViTRTi16,
     ViTS16,
     ViTS32,
     ViTTi16,
@@ -20,14 +27,21 @@ from keras_vit.preprocessing import decode_predictions, preprocess_input
 __version__ = "0.1.0"
 
 __all__ = [
+    "HYBRIDS",
     "VARIANTS",
     "ViT",
     "ViTB8",
     "ViTB16",
     "ViTB32",
     "ViTH14",
+    "ViTHybrid",
     "ViTL16",
     "ViTL32",
+    "ViTR26B32",
+    "ViTR26S32",
+    "ViTR50B16",
+    "ViTR50L32",
+    "ViTRTi16",
     "ViTS16",
     "ViTS32",
     "ViTTi16",

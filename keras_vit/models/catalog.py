@@ -1,6 +1,6 @@
 """Model names for the command line and configs (`vit_b16`, `vit_r50_b16`, ...) → constructors."""
 
-from keras_vit.models import vit
+from keras_vit.models import hybrid, vit
 
 CONSTRUCTORS = {
     "vit_ti16": vit.ViTTi16,
@@ -12,6 +12,11 @@ CONSTRUCTORS = {
     "vit_l16": vit.ViTL16,
     "vit_l32": vit.ViTL32,
     "vit_h14": vit.ViTH14,
+    "vit_r50_b16": hybrid.ViTR50B16,
+    "vit_r50_l32": hybrid.ViTR50L32,
+    "vit_r26_s32": hybrid.ViTR26S32,
+    "vit_r26_b32": hybrid.ViTR26B32,
+    "vit_rti16": hybrid.ViTRTi16,
 }
 
 
