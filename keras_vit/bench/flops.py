@@ -10,6 +10,8 @@ import math
 import keras
 
 from keras_vit.layers import PatchEncoder, TransformerBlock
+from keras_vit.layers.resnet_unit import ResNetUnit
+from keras_vit.layers.std_conv import StdConv2D
 
 _COUNTERS = {}
 
@@ -38,6 +40,21 @@ def _patch_encoder(layer, input_shape, output_shape):
 @register(keras.layers.Conv2D)
 def _conv(layer, input_shape, output_shape):
     return conv_macs(layer.kernel.shape, output_shape)
+
+
+@register(StdConv2D)
+def _std_conv(layer, input_shape, output_shape):
+    return conv_macs(layer.kernel.shape, output_shape)
+
+
+@register(ResNetUnit)
+def _resnet_unit(layer, input_shape, output_shape):
+    # conv1 (1×1, stride 1) runs at the input resolution; conv2 (the stride), conv3 and conv_proj at the output's.
+    macs = conv_macs(layer.conv1.kernel.shape, input_shape)
+    for conv in (layer.conv2, layer.conv3, layer.conv_proj):
+        if conv is not None:
+            macs += conv_macs(conv.kernel.shape, output_shape)
+    return macs
 
 
 @register(keras.layers.Dense)

@@ -218,3 +218,24 @@ def test_named_constructors_follow_the_official_configs():
     ]:
         assert catalog.get_constructor(name) is fn
     assert "'imagenet21k'" in keras_vit.ViTR50B16.__doc__
+
+
+def test_flop_counter_counts_every_convolution():
+    from keras_vit.bench.flops import count_macs
+
+    model = keras_vit.ViTHybrid(image_size=32, classes=10, **TINY)
+    root = 16 * 16 * 7 * 7 * 3 * 32  # 7×7/2 on 32 px
+    # At 8×8: block1/unit1 (32 → 128, projection), block1/unit2 (128 → 128); block2/unit1 at 4×4 (stride 2).
+    unit1 = 64 * (32 * 32 + 9 * 32 * 32 + 32 * 128 + 32 * 128)
+    unit2 = 64 * (128 * 32 + 9 * 32 * 32 + 32 * 128)
+    unit3 = 64 * 128 * 64 + 16 * (9 * 64 * 64 + 64 * 256 + 128 * 256)
+    tokens, hidden = 17, 32
+    vit = (
+        16 * 256 * hidden
+        + 2 * (4 * tokens * hidden**2 + 2 * tokens**2 * hidden + 2 * tokens * hidden * 64)
+        + hidden * 10
+    )
+    total, per_layer = count_macs(model, by_layer=True)
+    assert (per_layer["conv_root"], per_layer["block1_unit1"], per_layer["block1_unit2"]) == (root, unit1, unit2)
+    assert per_layer["block2_unit1"] == unit3
+    assert total == root + unit1 + unit2 + unit3 + vit
