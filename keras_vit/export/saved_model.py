@@ -205,7 +205,8 @@ def export_saved_model(
     serve = _serving_fn(model, input, size, _outputs_logits(head), min(top_k, classes), class_names)
 
     archive = keras.export.ExportArchive()
-    archive.track(model)
+    # No `archive.track(model)`: the endpoint captures every variable it reads, and tracking the model as
+    # well stores each weight twice (keras-team/keras#23553: 2× on disk and in the server's memory).
     archive.add_endpoint(name="serving_default", fn=serve, input_signature=[spec])
     # Write next to the target under a name TF Serving ignores, then rename: a watching server never
     # sees a half-written version.
