@@ -1,14 +1,17 @@
-"""Inspect a ViT as in the paper's §4.5: mean attention distance (Fig. 7 right, Fig. 11), attention
+r"""Inspect a ViT as in the paper's §4.5: mean attention distance (Fig. 7 right, Fig. 11), attention
 rollout (Fig. 6, 14), position-embedding similarity (Fig. 7 centre) and the principal components of
 the embedding filters (Fig. 7 left).
 
 Writes to --out: attention_distance.png, attention_distance.csv (layer, head, distance_px),
-attention_rollout.png (first image), posemb_similarity.png, embedding_filters.png. Views that a
+attention_rollout.png (first image), posemb_similarity.png, embedding_filters.png, and with
+--compare another model's CSV, attention_distance_comparison.png (e.g. ViT vs hybrid). Views that a
 model cannot give (no position embedding; a hybrid's embedding sees feature maps, not RGB) are
 skipped with a note. Example:
 
     keras-vit analyze --model vit_b16 --weights augreg_in21k_ft_in1k --images photos/ --out runs/analysis
     keras-vit analyze --model runs/fmnist/model.keras --images fashion_mnist --num-images 128
+    keras-vit analyze --model runs/fmnist_hybrid/model.keras --images fashion_mnist \
+        --compare runs/analysis/attention_distance.csv --compare-label ViT --out runs/analysis_hybrid
 """
 
 import os
@@ -31,6 +34,13 @@ def add_arguments(parser):
     parser.add_argument("--num-images", type=int, default=128, help="images to average over (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=32, help="images per forward pass (default: %(default)s)")
     parser.add_argument("--out", default="runs/analysis", help="output folder (default: %(default)s)")
+    parser.add_argument(
+        "--compare",
+        default=None,
+        metavar="CSV",
+        help="another model's attention_distance.csv (e.g. a hybrid's): also draw attention_distance_comparison.png",
+    )
+    parser.add_argument("--compare-label", default=None, help="legend label of --compare (default: its folder name)")
 
 
 def _read_folder(folder, count, image_hw):
@@ -107,6 +117,14 @@ def run(args):
             distances, out("attention_distance.png"), title=f"{model.name}: mean attention distance"
         )
     )
+    if args.compare:
+        other = analysis.read_distance_csv(args.compare)
+        label = args.compare_label or os.path.basename(os.path.dirname(os.path.abspath(args.compare)))
+        written.append(
+            analysis.plot_distance_comparison(
+                distances, other, out("attention_distance_comparison.png"), labels=(model.name, label)
+            )
+        )
     heatmap = analysis.upsample_map(first[None], (height, width))[0]
     written.append(analysis.plot_rollout(images[0], heatmap, out("attention_rollout.png")))
 

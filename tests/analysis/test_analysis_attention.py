@@ -46,8 +46,13 @@ def numpy_first_block_attention(model, x):
     return e / e.sum(-1, keepdims=True)
 
 
-def test_shapes_and_first_block_matches_numpy():
-    model = randomise(keras_vit.ViT(image_size=32, classes=10, **TINY))
+@pytest.fixture(scope="module")
+def tiny_vit():
+    return randomise(keras_vit.ViT(image_size=32, classes=10, **TINY))
+
+
+def test_shapes_and_first_block_matches_numpy(tiny_vit):
+    model = tiny_vit
     x = images(n=5)
     weights = attention_weights(model, x, batch_size=2)  # 3 batches, the last one short
     assert len(weights) == 2
@@ -114,18 +119,18 @@ def test_hybrid_stem_and_nested_model():
         np.testing.assert_allclose(a, b, atol=1e-6)
     # The replay gives the model's own outputs: compare with a sub-model cut at the last block.
     cut = keras.Model(model.input, model.get_layer("encoderblock_0").output)
-    h = to_numpy(cut(x))
+    h = cut.predict(x, verbose=0)
     last = model.get_layer("encoderblock_1")
     _, want = last(h, return_attention_weights=True)
     np.testing.assert_allclose(weights[1], to_numpy(want), atol=1e-5)
 
 
-def test_errors():
+def test_errors(tiny_vit):
     inputs = keras.Input((8, 8, 3))
     plain = keras.Model(inputs, keras.layers.Conv2D(4, 2, name="embedding")(inputs))
     with pytest.raises(ValueError, match="no TransformerBlock.*Received: model="):
         attention_weights(plain, images(n=1, height=8, width=8))
-    model = keras_vit.ViT(image_size=32, classes=10, **TINY)
+    model = tiny_vit
     with pytest.raises(ValueError, match=r"\(n, height, width, channels\).*Received: images.shape=\(32, 32, 3\)"):
         attention_weights(model, images(n=1)[0])
     with pytest.raises(ValueError, match="positive integer.*Received: batch_size=0"):

@@ -56,6 +56,11 @@ def test_image_folder_matches_library(tmp_path, tiny_model):
         assert (out / name).stat().st_size > 0, name
     want = mean_attention_distance(model, pixels.astype("float32") / 127.5 - 1.0)
     np.testing.assert_allclose(read_distance_csv(out / "attention_distance.csv"), want, atol=1e-3)
+    # A second run compared with the first one's table.
+    again = tmp_path / "again"
+    compare = ["--compare", str(out / "attention_distance.csv"), "--compare-label", "first"]
+    assert cli.main([*argv, "--out", str(again), *compare]) == 0
+    assert (again / "attention_distance_comparison.png").stat().st_size > 0
 
 
 def test_bad_images_argument(tmp_path, tiny_model):
