@@ -437,6 +437,24 @@ def test_dynamic_image_size_model_exports_at_the_given_size(tmp_path):
     )
 
 
+@tf_only
+def test_hybrid_model_exports(tmp_path):
+    import tensorflow as tf
+
+    if not hasattr(keras_vit, "ViTHybrid"):
+        pytest.skip("no hybrid models in this build")
+    keras.utils.set_random_seed(4)
+    model = keras_vit.ViTHybrid(image_size=32, resnet_blocks=(), **{**TINY, "patch_size": 1})
+    head = model.get_layer("head")
+    head.kernel.assign(np.random.default_rng(4).normal(0, 0.5, head.kernel.shape).astype("float32"))
+    path = keras_vit.export_saved_model(model, tmp_path, input="uint8")
+    images = np.random.default_rng(5).integers(0, 256, (3, 40, 36, 3), dtype=np.uint8)
+    served = tf.saved_model.load(path).signatures["serving_default"](images=tf.constant(images))
+    np.testing.assert_allclose(
+        served["probabilities"].numpy(), keras_outputs(model, resize_bilinear(images, 32, 32)), atol=1e-5
+    )
+
+
 @pytest.mark.skipif(BACKEND == "tensorflow", reason="checks the error of the other backends")
 def test_other_backends_raise(tmp_path):
     with pytest.raises(ValueError, match="KERAS_BACKEND=tensorflow. Received: backend="):
