@@ -9,6 +9,7 @@ Keras models, NumPy (softmax, top-k, half-pixel bilinear resize) and the PNG enc
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,6 +20,11 @@ import pytest
 
 import keras_vit
 from keras_vit import cli
+
+try:
+    from filelock import FileLock
+except ImportError:  # then each pytest-xdist worker exports on its own
+    FileLock = None
 
 BACKEND = keras.backend.backend()
 NAMES = ["cat", "dog", "café", "ship", "truck"]
@@ -161,14 +167,10 @@ SERVE_SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """Exports the tiny models, serves them in a subprocess, returns its outputs and the references."""
-    if BACKEND != "tensorflow":
-        pytest.skip("SavedModel export needs the TensorFlow backend")
+def export_and_serve(root):
+    """Exports the tiny models into `root`, serves them in a subprocess; writes its outputs and the references."""
     import tensorflow as tf
 
-    root = tmp_path_factory.mktemp("serving")
     rng = np.random.default_rng(0)
     x32 = rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
     x48 = rng.integers(0, 256, (3, 48, 40, 3), dtype=np.uint8)
@@ -241,7 +243,6 @@ def served(tmp_path_factory):
         [sys.executable, "-c", SERVE_SCRIPT, str(root / "cfg.json")], env=env, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads((root / "result.json").read_text())
 
     grey_rgb = np.repeat(grey, 3, axis=-1)[None]
     refs = dict(
@@ -262,7 +263,33 @@ def served(tmp_path_factory):
             x32.astype("float32")
         ).numpy(),
     )
-    return dict(result=result, refs=refs, exports=exports, root=root, model=model)
+    np.savez(root / "refs.npz", **refs)
+    (root / "meta.json").write_text(json.dumps(dict(exports=exports, params=model.count_params())))
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The subprocess outputs and the references; computed once per run, shared by pytest-xdist workers."""
+    if BACKEND != "tensorflow":
+        pytest.skip("SavedModel export needs the TensorFlow backend")
+    if os.environ.get("PYTEST_XDIST_WORKER") is None or FileLock is None:
+        root = tmp_path_factory.mktemp("serving")
+        export_and_serve(root)
+    else:
+        root = tmp_path_factory.getbasetemp().parent / "export_serving"  # this run's, common to its workers
+        with FileLock(f"{root}.lock"):
+            if not (root / "meta.json").exists():
+                shutil.rmtree(root, ignore_errors=True)
+                root.mkdir()
+                export_and_serve(root)
+    meta = json.loads((root / "meta.json").read_text())
+    return dict(
+        result=json.loads((root / "result.json").read_text()),
+        refs=dict(np.load(root / "refs.npz")),
+        exports=meta["exports"],
+        params=meta["params"],
+        root=root,
+    )
 
 
 def outputs(served, tag):
@@ -352,7 +379,7 @@ def test_signatures_and_layout(served):
     assert sorted(specs["bytes"]["outputs"]) == ["probabilities", "top_k_classes", "top_k_indices", "top_k_scores"]
     root = served["root"]
     assert served["exports"]["float"] == os.path.join(root, "tiny_float", "1")
-    assert served["exports"]["rect"] == os.path.join(root, served["model"].name, "1")  # default model_name
+    assert served["exports"]["rect"] == os.path.join(root, "vit", "1")  # default model_name: ViT's name
     for path in served["exports"].values():
         assert os.path.isfile(os.path.join(path, "saved_model.pb"))
         assert os.path.isdir(os.path.join(path, "variables"))
@@ -362,9 +389,9 @@ def test_signatures_and_layout(served):
     import tensorflow as tf
 
     stored = tf.train.list_variables(os.path.join(served["exports"]["float"], "variables", "variables"))
-    assert sum(int(np.prod(shape)) for _, shape in stored) == served["model"].count_params() + 1
+    assert sum(int(np.prod(shape)) for _, shape in stored) == served["params"] + 1
     with pytest.raises(FileExistsError, match="already exists.*Received: version=1"):
-        keras_vit.export_saved_model(served["model"], root, model_name="tiny_float")
+        keras_vit.export_saved_model(tiny_vit(0), root, model_name="tiny_float")
 
 
 @tf_only
