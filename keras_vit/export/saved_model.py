@@ -27,7 +27,11 @@ def _all_layers(layer):
 
 def _check_model(model):
     """The head layer and the (height, width) of the model's input; raises for models this export cannot serve."""
-    if not isinstance(model, keras.Model) or len(model.inputs or ()) != 1 or len(model.outputs or ()) != 1:
+    try:
+        inputs, outputs = model.inputs or (), model.outputs or ()
+    except AttributeError:  # not a Model, or a Sequential model that was never built
+        inputs, outputs = (), ()
+    if not isinstance(model, keras.Model) or len(inputs) != 1 or len(outputs) != 1:
         raise ValueError(
             "export_saved_model serves a keras_vit classifier: a built keras.Model with one image input "
             f"and one output. Received: model={getattr(model, 'name', model)!r}"
@@ -105,6 +109,7 @@ def _check_input(images, input):
     if input == "float":
         message = "float images must be raw pixels in [0, 255], not preprocessed ones"
         checks = [
+            tf.debugging.assert_all_finite(images, message),
             tf.debugging.assert_greater_equal(tf.reduce_min(images), 0.0, message=message),
             tf.debugging.assert_less_equal(tf.reduce_max(images), 255.0, message=message),
         ]

@@ -157,6 +157,7 @@ SERVE_SCRIPT = textwrap.dedent(
             error(f"{name}/python/{tag}", lambda: fn(**{key: tf.constant(value)}))
             error(f"{name}/cxx/{tag}", lambda: cxx_feed(name, value))
     error("float/cxx/preprocessed", lambda: cxx_feed("float", data["x32"][:1].astype("float32") / 127.5 - 1))
+    error("float/cxx/nan", lambda: cxx_feed("float", np.full((1, 32, 32, 3), np.nan, "float32")))
     error("bytes/cxx/rank2", lambda: cxx_feed("bytes", np.array([[b"x"]], dtype=object)))
     fn, key, spec = signature("bytes")
     error("bytes/python/not_an_image", lambda: fn(**{key: tf.constant([b"not an image"])}))
@@ -409,6 +410,7 @@ def test_bad_pixel_inputs_raise(served, name, path, bad):
 def test_bad_values_and_bytes_raise(served):
     errors = served["result"]["errors"]
     assert "raw pixels in [0, 255]" in errors["float/cxx/preprocessed"]
+    assert "raw pixels in [0, 255]" in errors["float/cxx/nan"]
     assert "InvalidArgumentError" in errors["bytes/cxx/rank2"] and "[?]" in errors["bytes/cxx/rank2"]
     assert "InvalidArgumentError" in errors["bytes/python/not_an_image"]
 
@@ -433,6 +435,8 @@ def test_unsupported_models_and_arguments_raise(tmp_path):
         export(cnn, tmp_path)
     with pytest.raises(ValueError, match="one image input.*Received: model="):
         export(keras.layers.Dense(3), tmp_path)
+    with pytest.raises(ValueError, match="a built keras.Model.*Received: model="):
+        export(keras.Sequential([keras.layers.Dense(3)]), tmp_path)
     dynamic = keras_vit.ViT(image_size=32, dynamic_image_size=True, **TINY)
     with pytest.raises(ValueError, match="pass the resolution.*Received: image_size=None"):
         export(dynamic, tmp_path)
