@@ -1,0 +1,442 @@
+"""The benchmark harness: configurations in their own processes, interleaved rounds, medians and spreads.
+
+Fairness, by construction:
+- every configuration (implementation × backend × compile mode) is a long-lived worker process of its
+  own (`worker.py`), since Keras's backend is fixed per process; building and compiling happen before
+  any timing and are reported apart (`first_call_s`);
+- the timing is `rounds` rounds; in each round every (configuration, item) pair is measured once, in
+  a freshly shuffled order, so drift in the machine's load (other users, thermal state) spreads over
+  all configurations instead of landing on whichever ran last;
+- a short pause before each measurement lets the previous worker's thread pools go idle, and cheap
+  calls get one untimed call first to warm the caches another process has just evicted;
+- every implementation reads the same random `.npz` checkpoint and the same input images, and its
+  logits are compared with keras_vit's;
+- each sample is one call (images/s = batch ÷ seconds); a result is the median of all samples over
+  all rounds, with the interquartile range and min–max.
+
+Phases group the work by model and task, so only one model size is in memory per worker at a time and
+each worker's peak RSS belongs to one (configuration, model, task).
+"""
+
+import dataclasses
+import json
+import os
+import random
+import select
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from keras_vit.bench import checkpoint
+from keras_vit.bench.gemm import TRAIN_FLOPS_FACTOR, fraction_of_peak
+from keras_vit.bench.runners import missing
+
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
+PARITY_BATCH = 2
+
+
+@dataclasses.dataclass
+class Config:
+    """One implementation in one setting: `runner` (a module of `runners/` or "gemm"), the Keras backend
+    of its process (None for PyTorch/NumPy), and runner options (`xla`, `compile`, `framework`, ...)."""
+
+    name: str
+    runner: str
+    backend: str | None = None
+    options: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class Phase:
+    """One model and task (or the GEMM), its items (batch/dtype, or GEMM size) and its configurations."""
+
+    name: str
+    task: str  # "infer", "train" or "gemm"
+    items: list
+    configs: list
+    model: dict | None = None  # name, image_size, classes and decode_variant's sizes
+
+
+@dataclasses.dataclass
+class Plan:
+    phases: list
+    rounds: int = 3
+    min_time: float = 1.0  # seconds of timed calls per measurement (at least one call)
+    max_calls: int = 20
+    settle_s: float = 0.3
+    warmup_below_s: float = 1.0  # cheaper calls get an untimed warm-up call per measurement
+    second_call_below_s: float = 5.0  # after compiling, one more untimed call when the first was quicker
+    max_call_s: float = 120.0  # a configuration slower than this per call is skipped, with the reason
+    prepare_timeout_s: float = 900.0
+    seed: int = 0
+
+
+class WorkerError(RuntimeError):
+    """The worker died or hung: all of its remaining items are skipped."""
+
+
+class RequestError(RuntimeError):
+    """One request failed inside a live worker: that item is skipped."""
+
+
+class Worker:
+    """The parent's handle on one worker process."""
+
+    def __init__(self, config, log_path, timeout=300.0):
+        self.config = config
+        self.log_path = log_path
+        env = dict(os.environ)
+        if config.backend:
+            env["KERAS_BACKEND"] = config.backend
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        self.log = open(log_path, "a")  # noqa: SIM115  (closed in close())
+        payload = json.dumps({"runner": config.runner, "options": config.options})
+        self.proc = subprocess.Popen(
+            [sys.executable, WORKER, payload],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            bufsize=1,
+            env=env,
+        )
+        self._read(timeout)
+
+    def _tail(self, lines=6):
+        self.log.flush()
+        with open(self.log_path, errors="replace") as f:
+            tail = [line.rstrip() for line in f.readlines()[-lines:]]
+        return " | ".join(t for t in tail if t)
+
+    def _read(self, timeout):
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not ready:
+            self.kill()
+            raise WorkerError(f"no answer within {timeout:.0f} s (see {self.log_path})")
+        line = self.proc.stdout.readline()
+        if not line:
+            code = self.proc.wait()
+            raise WorkerError(f"the worker exited with code {code}: {self._tail()}")
+        message = json.loads(line)
+        if not message.get("ok"):
+            raise RequestError(message.get("error", "unknown error"))
+        return message
+
+    def request(self, timeout, **message):
+        try:
+            self.proc.stdin.write(json.dumps(message) + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError as error:
+            raise WorkerError(f"the worker has exited: {self._tail()}") from error
+        return self._read(timeout)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.request(30, cmd="quit")
+            except (WorkerError, RequestError):
+                pass
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+
+def spread(samples):
+    """Median, interquartile range and min–max of a list of rates."""
+    values = np.asarray(samples, dtype=float)
+    p25, median, p75 = np.percentile(values, [25, 50, 75])
+    return dict(median=float(median), p25=float(p25), p75=float(p75), min=float(values.min()), max=float(values.max()))
+
+
+def machine_info():
+    model = "unknown"
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+        model = next(
+            (line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")), model
+        )
+    except (OSError, subprocess.SubprocessError):
+        pass
+    from importlib import metadata
+
+    versions = {}
+    for package in ("keras", "tensorflow", "jax", "torch", "timm", "keras-hub", "vit-keras", "numpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return dict(cpu=model, cores=os.cpu_count(), python=sys.version.split()[0], versions=versions)
+
+
+class Suite:
+    """Runs a `Plan`: `Suite(plan, out_dir).run()` returns the results dict (also what `report` writes)."""
+
+    def __init__(self, plan, out_dir, log=print, work_dir=None):
+        self.plan = plan
+        self.out_dir = out_dir
+        self._print = log
+        self.rng = random.Random(plan.seed)
+        self.work_dir = work_dir
+        self.records = []
+        self.skipped = []
+        os.makedirs(os.path.join(out_dir, "logs"), exist_ok=True)
+        self.progress = os.path.join(out_dir, "progress.log")
+
+    def log(self, line):
+        self._print(line)
+        with open(self.progress, "a") as f:
+            f.write(f"{time.strftime('%H:%M:%S')} {line}\n")
+
+    # -- inputs -----------------------------------------------------------------------------------
+    def _files(self, model, batch):
+        name = model["name"].replace("/", "")
+        weights = os.path.join(self.work_dir, f"{name}.npz")
+        inputs = os.path.join(self.work_dir, f"{name}_images.npy")
+        labels = os.path.join(self.work_dir, f"{name}_labels.npy")
+        if not os.path.exists(weights):
+            sizes = {k: model[k] for k in ("patch_size", "hidden_size", "depth", "num_heads", "mlp_dim")}
+            checkpoint.write_random_checkpoint(weights, sizes, model["image_size"], model["classes"], self.plan.seed)
+        if not os.path.exists(inputs) or np.load(inputs, mmap_mode="r").shape[0] < batch:
+            np.save(inputs, checkpoint.images(max(batch, PARITY_BATCH), model["image_size"], self.plan.seed))
+            np.save(labels, checkpoint.labels(max(batch, PARITY_BATCH), model["classes"], self.plan.seed))
+        return dict(weights=weights, inputs=inputs, labels=labels)
+
+    def _skip(self, phase, config, item, reason):
+        entry = dict(phase=phase.name, config=config.name, item=item, reason=reason)
+        self.skipped.append(entry)
+        self.log(f"  skipped {config.name} {_item_label(phase.task, item) if item else ''}: {reason}")
+
+    # -- one phase --------------------------------------------------------------------------------
+    def run_phase(self, phase):
+        plan = self.plan
+        self.log(f"== {phase.name}")
+        files = {}
+        if phase.model is not None:
+            files = self._files(phase.model, max(item["batch"] for item in phase.items))
+        workers = {}
+        for config in phase.configs:
+            reason = missing(config.runner)
+            if reason:
+                self._skip(phase, config, None, reason)
+                continue
+            log_path = os.path.join(self.out_dir, "logs", f"{config.name.replace('/', '_')}.log")
+            try:
+                workers[config.name] = Worker(config, log_path)
+            except (WorkerError, RequestError) as error:
+                self._skip(phase, config, None, f"could not start: {error}")
+
+        prepared = []
+        for config in phase.configs:
+            worker = workers.get(config.name)
+            for index, item in enumerate(phase.items):
+                if worker is None:
+                    break
+                full = dict(item, task=phase.task, model=phase.model, **files)
+                key = f"{phase.name}#{index}"
+                try:
+                    info = worker.request(
+                        plan.prepare_timeout_s,
+                        cmd="prepare",
+                        key=key,
+                        item=full,
+                        second_call_below_s=plan.second_call_below_s,
+                    )["info"]
+                except RequestError as error:
+                    self._skip(phase, config, item, str(error))
+                    continue
+                except WorkerError as error:
+                    self._skip(phase, config, item, str(error))
+                    workers.pop(config.name).close()
+                    worker = None
+                    continue
+                if info["call_s"] > plan.max_call_s:
+                    self._skip(
+                        phase, config, item, f"one call takes {info['call_s']:.0f} s (> {plan.max_call_s:.0f} s)"
+                    )
+                    continue
+                self.log(
+                    f"  ready {config.name:24s} {_item_label(phase.task, item):14s} "
+                    f"first call {info['first_call_s']:6.1f} s, then {info['call_s']:.3f} s"
+                )
+                prepared.append(dict(config=config, item=item, key=key, info=info, times=[]))
+
+        for round_index in range(plan.rounds):
+            order = list(prepared)
+            self.rng.shuffle(order)
+            for entry in order:
+                worker = workers.get(entry["config"].name)
+                if worker is None:
+                    continue
+                time.sleep(plan.settle_s)
+                warmup = 1 if entry["info"]["call_s"] < plan.warmup_below_s else 0
+                try:
+                    times = worker.request(
+                        plan.max_call_s * (plan.max_calls + 1),
+                        cmd="measure",
+                        key=entry["key"],
+                        min_time=plan.min_time,
+                        max_calls=plan.max_calls,
+                        warmup=warmup,
+                    )["times"]
+                except (WorkerError, RequestError) as error:
+                    self._skip(phase, entry["config"], entry["item"], f"failed while timing: {error}")
+                    workers.pop(entry["config"].name).close()
+                    continue
+                entry["times"].extend(times)
+            self.log(f"  round {round_index + 1}/{plan.rounds} done (load {os.getloadavg()[0]:.2f})")
+
+        parity = self._parity(phase, workers, files) if phase.task == "infer" else {}
+        memory = {}
+        for name, worker in workers.items():
+            try:
+                memory[name] = worker.request(30, cmd="rss")
+            except (WorkerError, RequestError):
+                pass
+            worker.close()
+
+        for entry in prepared:
+            config, item, info = entry["config"], entry["item"], entry["info"]
+            if not entry["times"]:
+                continue
+            per_call = item.get("batch", 1)
+            rates = [per_call / t for t in entry["times"]]
+            record = dict(
+                phase=phase.name,
+                model=phase.model["name"] if phase.model else None,
+                task=phase.task,
+                config=config.name,
+                runner=config.runner,
+                backend=config.backend,
+                options=config.options,
+                batch=item.get("batch"),
+                dtype=item.get("dtype"),
+                n=item.get("n"),
+                samples=len(rates),
+                rates=rates,
+                unit="GFLOP/s" if phase.task == "gemm" else "images/s",
+                info=info,
+                peak_rss_mb=memory.get(config.name, {}).get("peak_rss_mb"),
+                **parity.get(config.name, {}),
+            )
+            if phase.task == "gemm":
+                rates = [info["flops_per_call"] / t / 1e9 for t in entry["times"]]
+                record["rates"] = rates
+            record.update(spread(rates))
+            self.records.append(record)
+
+    def _parity(self, phase, workers, files):
+        """Max |logits − keras_vit's| on the same images and weights, as shipped and with tanh GELU."""
+        item = dict(batch=PARITY_BATCH, dtype="float32", task="infer", model=phase.model, **files)
+        outputs = {}
+        for config in phase.configs:
+            worker = workers.get(config.name)
+            if worker is None:
+                continue
+            for tanh in (False, True):
+                path = os.path.join(self.work_dir, f"logits_{config.name.replace('/', '_')}_{int(tanh)}.npy")
+                try:
+                    worker.request(600, cmd="logits", item=item, out=path, tanh_gelu=tanh)
+                    outputs[(config.name, tanh)] = np.load(path)
+                except (WorkerError, RequestError) as error:
+                    self.log(f"  parity: {config.name} failed: {error}")
+        reference = next(
+            (c.name for c in phase.configs if c.runner == "keras_vit" and (c.name, False) in outputs), None
+        )
+        if reference is None:
+            return {}
+        ref = outputs[(reference, False)]
+        result = {}
+        for config in phase.configs:
+            entry = {"parity_reference": reference, "logit_scale": float(np.abs(ref).max())}
+            for tanh, field in ((False, "max_abs_diff"), (True, "max_abs_diff_tanh_gelu")):
+                if (config.name, tanh) in outputs:
+                    entry[field] = float(np.abs(outputs[(config.name, tanh)] - ref).max())
+            result[config.name] = entry
+        return result
+
+    # -- everything -------------------------------------------------------------------------------
+    def run(self):
+        start = time.perf_counter()
+        load_start = os.getloadavg()
+        cleanup = None
+        if self.work_dir is None:
+            cleanup = tempfile.TemporaryDirectory(prefix="keras_vit_bench_")
+            self.work_dir = cleanup.name
+        try:
+            for phase in self.plan.phases:
+                self.run_phase(phase)
+        finally:
+            if cleanup is not None:
+                cleanup.cleanup()
+        results = dict(
+            machine=machine_info(),
+            load_average_start=load_start,
+            load_average_end=os.getloadavg(),
+            wall_s=time.perf_counter() - start,
+            plan=dict(
+                rounds=self.plan.rounds,
+                min_time=self.plan.min_time,
+                max_calls=self.plan.max_calls,
+                settle_s=self.plan.settle_s,
+                seed=self.plan.seed,
+            ),
+            records=self.records,
+            skipped=self.skipped,
+        )
+        annotate(results)
+        return results
+
+
+def _item_label(task, item):
+    if task == "gemm":
+        return f"n={item['n']} {item['dtype']}"
+    return f"batch {item['batch']} {item['dtype']}"
+
+
+def peak_gemm(records):
+    """The fastest float32 GEMM of the run (median GFLOP/s) and the configuration that reached it."""
+    gemms = [r for r in records if r["task"] == "gemm" and r["dtype"] == "float32"]
+    if not gemms:
+        return None
+    best = max(gemms, key=lambda r: r["median"])
+    return dict(gflops=best["median"], config=best["config"], n=best["n"])
+
+
+def annotate(results):
+    """Adds to each model record: FLOPs per image, GFLOP/s, fraction of the GEMM peak, ratio to keras_vit's best."""
+    records = results["records"]
+    flops = {}
+    for r in records:
+        if "flops_per_image" in r["info"]:
+            flops[r["model"]] = r["info"]["flops_per_image"]
+    peak = peak_gemm(records)
+    results["peak_gemm"] = peak
+    groups = {}
+    for r in records:
+        if r["task"] != "gemm":
+            groups.setdefault((r["model"], r["task"], r["batch"], r["dtype"]), []).append(r)
+    for group in groups.values():
+        ours = [r["median"] for r in group if r["runner"] == "keras_vit"]
+        best = max(ours) if ours else None
+        for r in group:
+            r["ratio_to_keras_vit_best"] = r["median"] / best if best else None
+            per_image = flops.get(r["model"])
+            if per_image is None:
+                continue
+            if r["task"] == "train":
+                per_image *= TRAIN_FLOPS_FACTOR
+            r["flops_per_image"] = per_image
+            r["gflops_per_s"] = per_image * r["median"] / 1e9
+            if peak:
+                r["fraction_of_gemm_peak"] = fraction_of_peak(per_image, r["median"], peak["gflops"] * 1e9)
+    return results

@@ -1,0 +1,228 @@
+"""The benchmark's outputs: a terminal table, CSV, JSON, a PNG bar chart, and the targets' standing."""
+
+import csv
+import json
+import os
+
+# (peer runner, keras_vit best ÷ that peer's best must reach this) for S/16 and B/16 inference.
+PEER_TARGETS = (("timm", 1.0), ("keras_hub", 1.2), ("vit_keras", 1.5))
+TARGET_MODELS = ("S/16", "B/16")
+GEMM_FRACTION_TARGET = ("B/16", 0.5)
+
+CSV_FIELDS = (
+    "model",
+    "task",
+    "batch",
+    "dtype",
+    "n",
+    "config",
+    "runner",
+    "backend",
+    "unit",
+    "median",
+    "p25",
+    "p75",
+    "min",
+    "max",
+    "samples",
+    "ratio_to_keras_vit_best",
+    "flops_per_image",
+    "gflops_per_s",
+    "fraction_of_gemm_peak",
+    "peak_rss_mb",
+    "max_abs_diff",
+    "max_abs_diff_tanh_gelu",
+    "logit_scale",
+    "first_call_s",
+)
+
+
+def _fmt(value, spec):
+    return "-" if value is None else format(value, spec)
+
+
+def _groups(records, task):
+    groups = {}
+    for r in records:
+        if r["task"] == task:
+            groups.setdefault((r["model"], r["batch"], r["dtype"]), []).append(r)
+    return groups
+
+
+def targets(results):
+    """The stated targets and where this run stands: `[{target, value, threshold, met}]`."""
+    out = []
+    records = results["records"]
+    for (model, batch, dtype), group in _groups(records, "infer").items():
+        if model not in TARGET_MODELS:
+            continue
+        ours = [r["median"] for r in group if r["runner"] == "keras_vit"]
+        if not ours:
+            continue
+        for peer, threshold in PEER_TARGETS:
+            theirs = [r["median"] for r in group if r["runner"] == peer]
+            if theirs:
+                value = max(ours) / max(theirs)
+                out.append(
+                    dict(
+                        target=f"{model} inference batch {batch} {dtype}: keras_vit best ÷ {peer} best",
+                        value=value,
+                        threshold=threshold,
+                        met=value >= threshold,
+                    )
+                )
+        if model == GEMM_FRACTION_TARGET[0]:
+            best = max((r for r in group if r["runner"] == "keras_vit"), key=lambda r: r["median"])
+            if best.get("fraction_of_gemm_peak") is not None:
+                value = best["fraction_of_gemm_peak"]
+                out.append(
+                    dict(
+                        target=f"{model} inference batch {batch}: keras_vit best ({best['config']}) fraction of GEMM peak",
+                        value=value,
+                        threshold=GEMM_FRACTION_TARGET[1],
+                        met=value >= GEMM_FRACTION_TARGET[1],
+                    )
+                )
+    return out
+
+
+def table(results):
+    """The whole run as aligned text (Markdown tables), ready for a terminal or a README."""
+    records = results["records"]
+    machine = results["machine"]
+    lines = [
+        f"Machine: {machine['cpu']}, {machine['cores']} cores; load average at start "
+        f"{results['load_average_start'][0]:.2f}, at end {results['load_average_end'][0]:.2f}; "
+        f"{results['wall_s'] / 60:.1f} min; {results['plan']['rounds']} interleaved rounds.",
+        "",
+    ]
+    gemms = [r for r in records if r["task"] == "gemm"]
+    if gemms:
+        lines += ["GEMM (one n×n float matmul), GFLOP/s:", ""]
+        lines += ["| config | n | dtype | median | IQR | min–max |", "|---|---:|---|---:|---:|---:|"]
+        for r in sorted(gemms, key=lambda r: -r["median"]):
+            lines.append(
+                f"| {r['config']} | {r['n']} | {r['dtype']} | {r['median']:.1f} | {r['p25']:.1f}–{r['p75']:.1f} "
+                f"| {r['min']:.1f}–{r['max']:.1f} |"
+            )
+        peak = results.get("peak_gemm")
+        if peak:
+            lines += [
+                "",
+                f"Peak used for the roofline: {peak['gflops']:.1f} GFLOP/s ({peak['config']}, n={peak['n']}).",
+            ]
+        lines.append("")
+    titles = {"infer": "Inference", "train": "Training step (forward + backward + AdamW)"}
+    for task in ("infer", "train"):
+        groups = _groups(records, task)
+        if not groups:
+            continue
+        lines += [f"{titles[task]}, images/s (median of all calls; IQR; min–max):", ""]
+        header = "| model | batch | dtype | config | images/s | IQR | min–max | × keras_vit best | GFLOP/s | % GEMM peak | peak RSS MiB |"
+        align = "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|"
+        if task == "infer":
+            header += " max abs diff | with tanh GELU |"
+            align += "---:|---:|"
+        lines += [header, align]
+        for (model, batch, dtype), group in groups.items():
+            for r in sorted(group, key=lambda r: -r["median"]):
+                fraction = r.get("fraction_of_gemm_peak")
+                row = (
+                    f"| {model} | {batch} | {dtype} | {r['config']} | {r['median']:.2f} | {r['p25']:.2f}–{r['p75']:.2f} "
+                    f"| {r['min']:.2f}–{r['max']:.2f} | {_fmt(r.get('ratio_to_keras_vit_best'), '.2f')} "
+                    f"| {_fmt(r.get('gflops_per_s'), '.1f')} | {_fmt(None if fraction is None else 100 * fraction, '.0f')} "
+                    f"| {_fmt(r.get('peak_rss_mb'), '.0f')} |"
+                )
+                if task == "infer":
+                    row += f" {_fmt(r.get('max_abs_diff'), '.1e')} | {_fmt(r.get('max_abs_diff_tanh_gelu'), '.1e')} |"
+                lines.append(row)
+        lines.append("")
+    standing = targets(results)
+    if standing:
+        lines += ["Targets:", ""]
+        for t in standing:
+            lines.append(
+                f"- {t['target']}: {t['value']:.2f} (target ≥ {t['threshold']}) {'met' if t['met'] else 'MISSED'}"
+            )
+        lines.append("")
+    if results["skipped"]:
+        lines += ["Skipped:", ""]
+        for s in results["skipped"]:
+            lines.append(f"- {s['phase']} / {s['config']}: {s['reason']}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_csv(results, path):
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for r in results["records"]:
+            writer.writerow({**r, "first_call_s": r["info"].get("first_call_s")})
+    return path
+
+
+def write_json(results, path):
+    with open(path, "w") as f:
+        json.dump(dict(results, targets=targets(results)), f, indent=1, default=str)
+    return path
+
+
+def plot(results, path):
+    """One panel per (task, batch, dtype): bars per configuration for each model, IQR as error bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = []
+    for task in ("infer", "train"):
+        for key, group in _groups(results["records"], task).items():
+            panels.append((task, key, group))
+    # One panel per (task, batch, dtype), models side by side.
+    merged = {}
+    for task, (model, batch, dtype), group in panels:
+        merged.setdefault((task, batch, dtype), {})[model] = group
+    if not merged:
+        merged[("none", None, None)] = {}
+    fig, axes = plt.subplots(len(merged), 1, figsize=(10, 3.2 * len(merged)), squeeze=False)
+    for ax, ((task, batch, dtype), by_model) in zip(axes[:, 0], merged.items()):
+        configs = sorted({r["config"] for group in by_model.values() for r in group})
+        models = list(by_model)
+        width = 0.8 / max(len(configs), 1)
+        for j, config in enumerate(configs):
+            xs, heights, lows, highs = [], [], [], []
+            for i, model in enumerate(models):
+                r = next((r for r in by_model[model] if r["config"] == config), None)
+                if r is None:
+                    continue
+                xs.append(i + (j - (len(configs) - 1) / 2) * width)
+                heights.append(r["median"])
+                lows.append(r["median"] - r["p25"])
+                highs.append(r["p75"] - r["median"])
+            ax.bar(xs, heights, width, yerr=[lows, highs], capsize=2, label=config)
+        ax.set_xticks(range(len(models)))
+        ax.set_xticklabels(models)
+        ax.set_yscale("log")
+        ax.set_ylabel("images/s")
+        title = {"infer": "inference", "train": "training step"}.get(task, task)
+        ax.set_title(f"{title}, batch {batch}, {dtype} (median, IQR bars)")
+        ax.legend(fontsize=7, ncol=3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def write_all(results, out_dir, stem="bench"):
+    """Writes `{stem}.csv`, `{stem}.json`, `{stem}.png` and `{stem}.md` (the table); returns their paths."""
+    os.makedirs(out_dir, exist_ok=True)
+    paths = dict(
+        csv=write_csv(results, os.path.join(out_dir, f"{stem}.csv")),
+        json=write_json(results, os.path.join(out_dir, f"{stem}.json")),
+        png=plot(results, os.path.join(out_dir, f"{stem}.png")),
+    )
+    paths["md"] = os.path.join(out_dir, f"{stem}.md")
+    with open(paths["md"], "w") as f:
+        f.write(table(results) + "\n")
+    return paths

@@ -1,0 +1,59 @@
+"""Benchmark keras_vit against timm, keras-hub and vit-keras on this machine, side by side in one run.
+
+Every configuration (implementation × backend × XLA/compile) runs in its own process; repetitions are
+interleaved across configurations in a shuffled order; results are medians with IQR and min–max,
+ratios to keras_vit's best, FLOP/s against a GEMM measured in the same run, peak RSS, and the max
+logit difference to keras_vit on one shared random checkpoint. Peers come from `pip install -e .[bench]`;
+a missing one is skipped with the reason. Writes bench.{md,csv,json,png} under --out.
+
+    keras-vit bench --quick          # one tiny configuration, one call (seconds)
+    keras-vit bench                  # the CPU suite (~15 min on 2 cores)
+    keras-vit bench --models B/16 --batches 32 --no-train --only keras_vit timm
+"""
+
+HELP = "benchmark inference/training images/s against timm, keras-hub, vit-keras (CSV, JSON, PNG)"
+
+
+def add_arguments(parser):
+    parser.add_argument("--quick", action="store_true", help="one tiny configuration, one call (a smoke run)")
+    parser.add_argument("--out", default=None, help="output folder (default runs/bench/<date-time>)")
+    parser.add_argument("--models", nargs="+", default=["Ti/16", "S/16", "B/16"], help="inference variants")
+    parser.add_argument("--batches", nargs="+", type=int, default=[1, 32], help="inference batch sizes")
+    parser.add_argument("--train-models", nargs="*", default=["Ti/16", "S/16"], help="training variants")
+    parser.add_argument("--train-dtypes", nargs="*", default=["float32", "bfloat16"], help="training precisions")
+    parser.add_argument("--no-train", action="store_true", help="skip the training phases")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default %(default)s)")
+    parser.add_argument("--only", nargs="*", default=None, help="keep configurations whose name contains a word")
+    parser.add_argument("--gemm-n", type=int, default=4096, help="GEMM side for the peak rate (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="weights, inputs and measurement order")
+
+
+def run(args):
+    import datetime
+    import os
+
+    from keras_vit.bench import plans, report
+    from keras_vit.bench.harness import Suite
+
+    if args.rounds < 1:
+        raise ValueError(f"`--rounds` must be at least 1. Received: rounds={args.rounds}")
+    if args.quick:
+        plan = plans.quick_plan()
+    else:
+        plan = plans.full_plan(
+            models=args.models,
+            batches=args.batches,
+            train_models=[] if args.no_train else args.train_models,
+            train_dtypes=args.train_dtypes,
+            rounds=args.rounds,
+            gemm_n=args.gemm_n,
+            only=args.only,
+            seed=args.seed,
+        )
+    out = args.out or os.path.join("runs", "bench", datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
+    results = Suite(plan, out).run()
+    paths = report.write_all(results, out)
+    print()
+    print(report.table(results))
+    print("Wrote " + ", ".join(paths.values()))
+    return 0
