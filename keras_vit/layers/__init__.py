@@ -3,6 +3,8 @@ from keras_vit.layers.class_token import ClassToken
 from keras_vit.layers.multi_head_attention import MultiHeadSelfAttention
 from keras_vit.layers.patch_encoder import PatchEncoder
 from keras_vit.layers.position_embedding import AddPositionEmbs
+from keras_vit.layers.resnet_unit import ResNetUnit
+from keras_vit.layers.std_conv import StdConv2D
 from keras_vit.layers.token_pooling import TokenPooling
 from keras_vit.layers.transformer_block import TransformerBlock
 
@@ -11,6 +13,8 @@ __all__ = [
     "ClassToken",
     "MultiHeadSelfAttention",
     "PatchEncoder",
+    "ResNetUnit",
+    "StdConv2D",
     "TokenPooling",
     "TransformerBlock",
     "dot_product_attention",
