@@ -23,10 +23,12 @@ from keras_vit.models import (
     decode_variant,
 )
 from keras_vit.preprocessing import decode_predictions, preprocess_input
+from keras_vit.training.fewshot import FewShotCallback, fewshot_evaluate
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "FewShotCallback",
     "HYBRIDS",
     "VARIANTS",
     "ViT",
@@ -47,6 +49,7 @@ __all__ = [
     "ViTTi16",
     "decode_predictions",
     "decode_variant",
+    "fewshot_evaluate",
     "layers",
     "preprocess_input",
 ]

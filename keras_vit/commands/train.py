@@ -1,0 +1,176 @@
+"""Train a Vision Transformer (the main job).
+
+With no arguments: a small ViT on real Fashion-MNIST (Debian's dataset-fashion-mnist IDX files), with a
+progress bar, test accuracy, few-shot linear evaluation, logs, a .keras model and a SavedModel under
+runs/<name>/. Flags override the chosen recipe's values.
+
+Examples:
+    keras-vit train
+    keras-vit train --recipe fmnist-long
+    keras-vit train --model vit_b16 --weights imagenet21k --image-size 384 --dataset tfds:cifar10 --epochs 2
+    keras-vit train --steps 1 --epochs 1 --model vit_tiny           # smoke run
+A killed run resumes where it stopped when restarted with the same --name (BackupAndRestore).
+"""
+
+HELP = "train or fine-tune a ViT (default: a small ViT on Fashion-MNIST)"
+
+
+def _floats(text):
+    return tuple(float(v) for v in text.split(",") if v)
+
+
+def _shots(text):
+    return () if text.lower() in ("", "none", "0") else tuple(int(v) for v in text.split(","))
+
+
+def _names(text):
+    return () if text.lower() in ("", "none") else tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def add_arguments(parser):
+    from keras_vit.training.recipes import MODELS, RECIPES
+
+    g = parser.add_argument_group("recipe and model")
+    g.add_argument(
+        "--recipe",
+        default=None,
+        help=f"named recipe {sorted(RECIPES)} (default: fmnist, or finetune when --weights is given)",
+    )
+    g.add_argument(
+        "--model",
+        default=None,
+        help=f"small ViT {sorted(MODELS)}, a catalog name (vit_b16, ...) or a .keras file (default: the recipe's)",
+    )
+    g.add_argument("--weights", default=None, help="registered weights name or a checkpoint path (fine-tuning)")
+    g.add_argument(
+        "--image-size", type=int, default=None, help="training resolution; larger than the weights' resizes the posemb"
+    )
+    g.add_argument("--drop-path", type=float, default=None, help="stochastic depth rate of the last block")
+    g.add_argument("--dropout", type=float, default=None, help="dropout rate")
+
+    g = parser.add_argument_group("data")
+    g.add_argument("--dataset", default=None, help="fashion_mnist (default) or tfds:NAME, e.g. tfds:cifar10")
+    g.add_argument("--data-dir", default=None, help="folder with the Fashion-MNIST IDX files, or the tfds data dir")
+    g.add_argument("--val-size", type=int, default=None, help="training images held out for validation")
+    g.add_argument(
+        "--augment",
+        type=_names,
+        default=None,
+        help="comma list of crop, flip, randaugment, inception_crop ('none' for none)",
+    )
+    g.add_argument("--mixup", type=float, default=None, dest="mixup_alpha", help="MixUp alpha (0: off)")
+    g.add_argument("--cutmix", type=float, default=None, dest="cutmix_alpha", help="CutMix alpha (0: off)")
+
+    g = parser.add_argument_group("optimisation")
+    g.add_argument("--epochs", type=int, default=None)
+    g.add_argument("--batch-size", type=int, default=None, help="global batch size")
+    g.add_argument("--steps", type=int, default=None, dest="steps_per_epoch", help="limit steps per epoch")
+    g.add_argument(
+        "--time-budget-min",
+        type=float,
+        default=None,
+        help="fit the run into this many minutes: after the first epoch, the epochs (and the schedule) are cut to fit",
+    )
+    g.add_argument(
+        "--optimizer", choices=("adamw", "sgd"), default=None, help="adamw (pre-training) or sgd (fine-tuning)"
+    )
+    g.add_argument("--lr", type=float, default=None, help="peak learning rate")
+    g.add_argument("--warmup", type=float, default=None, help="warm-up: a fraction of the steps (<1) or steps")
+    g.add_argument("--decay", choices=("cosine", "linear", "constant"), default=None)
+    g.add_argument("--end-lr", type=float, default=None)
+    g.add_argument("--weight-decay", type=float, default=None, help="AdamW decoupled weight decay")
+    g.add_argument("--momentum", type=float, default=None, help="SGD momentum")
+    g.add_argument("--clipnorm", type=float, default=None, dest="global_clipnorm", help="global gradient-norm clip")
+    g.add_argument("--label-smoothing", type=float, default=None)
+    g.add_argument("--seed", type=int, default=None)
+
+    g = parser.add_argument_group("few-shot evaluation")
+    g.add_argument(
+        "--fewshot-shots", type=_shots, default=None, help="comma list of k (default 1,5,10,25; 'none' for none)"
+    )
+    g.add_argument("--fewshot-every", type=int, default=None, help="evaluate every n epochs (0: after training only)")
+    g.add_argument("--fewshot-seeds", type=int, default=None, help="random draws averaged")
+
+    g = parser.add_argument_group("execution and outputs")
+    g.add_argument(
+        "--strategy",
+        choices=("auto", "one_device", "mirrored", "multi_worker", "tpu"),
+        default=None,
+        help="distribution strategy (TensorFlow; on JAX, keras.distribution.DataParallel)",
+    )
+    g.add_argument("--tpu", default=None, help="TPU name or grpc:// address for --strategy tpu")
+    g.add_argument(
+        "--mixed-precision",
+        choices=("bfloat16", "float16", "none"),
+        default=None,
+        help="Keras mixed_<dtype> policy (the head stays float32)",
+    )
+    g.add_argument("--no-jit", action="store_false", dest="jit_compile", default=None, help="do not compile with XLA")
+    g.add_argument("--out", default=None, help="parent folder of the run folders (default: runs)")
+    g.add_argument("--name", default=None, help="run folder name (default: <model>-<time>); reuse it to resume")
+    g.add_argument(
+        "--no-saved-model", action="store_false", dest="save_saved_model", default=None, help="skip the SavedModel"
+    )
+    g.add_argument("--verbose", type=int, default=None, help="Keras fit verbosity (0, 1 progress bar, 2 one line)")
+
+
+FIELDS = (
+    "model",
+    "weights",
+    "image_size",
+    "drop_path",
+    "dropout",
+    "dataset",
+    "data_dir",
+    "val_size",
+    "augment",
+    "mixup_alpha",
+    "cutmix_alpha",
+    "epochs",
+    "batch_size",
+    "steps_per_epoch",
+    "time_budget_min",
+    "optimizer",
+    "lr",
+    "warmup",
+    "decay",
+    "end_lr",
+    "weight_decay",
+    "momentum",
+    "global_clipnorm",
+    "label_smoothing",
+    "seed",
+    "fewshot_shots",
+    "fewshot_every",
+    "fewshot_seeds",
+    "strategy",
+    "tpu",
+    "mixed_precision",
+    "jit_compile",
+    "out",
+    "name",
+    "save_saved_model",
+    "verbose",
+)
+
+
+def config_from_args(args):
+    """The recipe's `TrainConfig` with every given flag replacing its value."""
+    import dataclasses
+
+    from keras_vit.training.recipes import get_recipe
+
+    recipe = args.recipe or ("finetune" if args.weights else "fmnist")
+    overrides = {f: getattr(args, f) for f in FIELDS if getattr(args, f, None) is not None}
+    if overrides.get("mixed_precision") == "none":
+        overrides["mixed_precision"] = None
+    return recipe, dataclasses.replace(get_recipe(recipe), **overrides)
+
+
+def run(args):
+    from keras_vit.training import train
+
+    recipe, config = config_from_args(args)
+    print(f"Recipe: {recipe}")
+    train(config)
+    return 0

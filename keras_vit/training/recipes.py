@@ -1,0 +1,310 @@
+"""Optimizers, learning-rate schedules and the named training recipes.
+
+The paper's two recipes (arXiv 2010.11929, §3.3 and Appendix B.1; official `vit_jax/train.py`):
+
+- pre-training: Adam β1 0.9, β2 0.999, weight decay 0.1 (decoupled: `keras.optimizers.AdamW`), global-norm
+  clipping 1.0, linear warm-up then linear decay;
+- fine-tuning: SGD with momentum 0.9, global-norm clipping 1.0, no weight decay, linear warm-up then cosine
+  decay, at a higher resolution than pre-training (building a model with `image_size=` larger than the
+  weights' resizes the position embedding).
+
+`RECIPES` holds complete `TrainConfig` presets (`keras-vit train --recipe NAME`); every field can be
+overridden by a command-line flag or `dataclasses.replace`.
+"""
+
+import dataclasses
+import math
+
+import keras
+from keras import ops
+
+DECAYS = ("cosine", "linear", "constant")
+OPTIMIZERS = ("adamw", "sgd")
+
+
+@keras.saving.register_keras_serializable(package="keras_vit")
+class WarmupDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up from 0 to `peak_lr`, then cosine, linear or no decay to `end_lr`.
+
+    `lr(step) = peak_lr · step / warmup_steps` for `step < warmup_steps`; after it, with
+    `p = (step − warmup_steps) / (total_steps − warmup_steps)` clipped to [0, 1]:
+    cosine `end_lr + (peak_lr − end_lr) · (1 + cos(π p)) / 2`, linear `end_lr + (peak_lr − end_lr) · (1 − p)`,
+    constant `peak_lr`.
+
+    Args:
+        peak_lr: learning rate at the end of the warm-up.
+        total_steps: optimizer steps of the whole run.
+        warmup_steps: steps of linear warm-up (0 for none).
+        decay: "cosine", "linear" or "constant".
+        end_lr: learning rate at `total_steps`.
+    """
+
+    def __init__(self, peak_lr, total_steps, warmup_steps=0, decay="cosine", end_lr=0.0, name="warmup_decay"):
+        super().__init__()
+        if decay not in DECAYS:
+            raise ValueError(f"`decay` must be one of {DECAYS}. Received: decay={decay!r}")
+        if total_steps < 1:
+            raise ValueError(f"`total_steps` must be at least 1. Received: total_steps={total_steps}")
+        if not 0 <= warmup_steps <= total_steps:
+            raise ValueError(
+                f"`warmup_steps` must be in [0, total_steps={total_steps}]; shorten the warm-up or train longer. "
+                f"Received: warmup_steps={warmup_steps}"
+            )
+        self.peak_lr = float(peak_lr)
+        self.total_steps = int(total_steps)
+        self.warmup_steps = int(warmup_steps)
+        self.decay = decay
+        self.end_lr = float(end_lr)
+        self.name = name
+        self._total_steps_variable = None
+
+    def make_adjustable(self, optimizer):
+        """Keeps `total_steps` in a variable of `optimizer`, so that `set_total_steps` works mid-training.
+
+        An optimizer variable (not a constant of the compiled train step) is what every backend's train
+        step reads afresh, and BackupAndRestore saves it with the rest of the optimizer's state.
+        """
+        self._total_steps_variable = optimizer.add_variable(
+            shape=(),
+            initializer=keras.initializers.Constant(float(self.total_steps)),
+            dtype="float32",
+            name="schedule_total_steps",
+        )
+
+    def set_total_steps(self, total_steps):
+        """Changes the schedule's length (after `make_adjustable`, also in an already compiled train step)."""
+        if total_steps < max(self.warmup_steps, 1):
+            raise ValueError(
+                f"`total_steps` must be at least the warm-up ({self.warmup_steps} steps) and 1. "
+                f"Received: total_steps={total_steps}"
+            )
+        self.total_steps = int(total_steps)
+        if self._total_steps_variable is not None:
+            self._total_steps_variable.assign(float(total_steps))
+
+    def current_total_steps(self):
+        if self._total_steps_variable is not None:
+            return int(round(float(ops.convert_to_numpy(self._total_steps_variable))))
+        return self.total_steps
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        peak, end = self.peak_lr, self.end_lr
+        warm = peak * step / max(self.warmup_steps, 1)
+        total = self.total_steps if self._total_steps_variable is None else self._total_steps_variable
+        progress = ops.clip((step - self.warmup_steps) / ops.maximum(total - self.warmup_steps, 1.0), 0.0, 1.0)
+        if self.decay == "cosine":
+            decayed = end + (peak - end) * 0.5 * (1.0 + ops.cos(math.pi * progress))
+        elif self.decay == "linear":
+            decayed = end + (peak - end) * (1.0 - progress)
+        else:
+            decayed = ops.full_like(step, peak)
+        return ops.where(step < self.warmup_steps, warm, decayed)
+
+    def get_config(self):
+        return dict(
+            peak_lr=self.peak_lr,
+            total_steps=self.current_total_steps(),
+            warmup_steps=self.warmup_steps,
+            decay=self.decay,
+            end_lr=self.end_lr,
+            name=self.name,
+        )
+
+
+def warmup_steps_for(warmup, total_steps):
+    """`warmup` as steps: a float below 1 is a fraction of `total_steps`, else a step count (capped at it)."""
+    if warmup < 0:
+        raise ValueError(f"`warmup` must be a fraction in [0, 1) or a number of steps. Received: warmup={warmup}")
+    steps = round(warmup * total_steps) if warmup < 1 else int(warmup)
+    return min(steps, total_steps)
+
+
+def pretrain_optimizer(
+    total_steps,
+    learning_rate=1e-3,
+    warmup_steps=10_000,
+    weight_decay=0.1,
+    decay="linear",
+    end_lr=1e-5,
+    global_clipnorm=1.0,
+):
+    """The paper's pre-training optimizer: AdamW (β1 0.9, β2 0.999, weight decay 0.1), warm-up + linear decay.
+
+    Keras' `AdamW` decays `w ← w − lr · weight_decay · w`, so weight decay 0.1 at lr 1e-3 is the
+    `wd = 0.1 · lr` convention of big_vision's ViT configs. Use `exclude_from_weight_decay` (done by
+    `keras_vit.training.train`) to decay kernels only, as big_vision does.
+
+    Args:
+        total_steps: optimizer steps of the run.
+        learning_rate: peak learning rate (paper: 1e-3 for ViT-B on JFT/ImageNet-21k; 3e-3 on ImageNet).
+        warmup_steps: linear warm-up steps (paper: 10,000); capped at `total_steps`.
+        weight_decay: decoupled weight decay (paper: 0.1 on JFT and ImageNet, 0.03 on ImageNet-21k).
+        decay: "linear" (paper) or "cosine".
+        end_lr: final learning rate (official code: 1e-5).
+        global_clipnorm: clip the global gradient norm (official code: 1.0).
+
+    Returns:
+        `(optimizer, schedule)`.
+    """
+    schedule = WarmupDecay(learning_rate, total_steps, min(warmup_steps, total_steps), decay, end_lr)
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=schedule,
+        beta_1=0.9,
+        beta_2=0.999,
+        weight_decay=weight_decay,
+        global_clipnorm=global_clipnorm,
+    )
+    return optimizer, schedule
+
+
+def finetune_optimizer(
+    total_steps, learning_rate=0.003, warmup_steps=500, momentum=0.9, decay="cosine", global_clipnorm=1.0
+):
+    """The paper's fine-tuning optimizer: SGD momentum 0.9, global-norm clipping 1.0, warm-up + cosine, no decay.
+
+    Args:
+        total_steps: optimizer steps of the run.
+        learning_rate: peak learning rate (paper sweep: 0.001, 0.003, 0.01, 0.03).
+        warmup_steps: linear warm-up steps (official code: 500); capped at `total_steps`.
+        momentum: SGD momentum.
+        decay: "cosine" (paper) or "linear".
+        global_clipnorm: clip the global gradient norm (paper: 1.0).
+
+    Returns:
+        `(optimizer, schedule)`.
+    """
+    schedule = WarmupDecay(learning_rate, total_steps, min(warmup_steps, total_steps), decay, 0.0)
+    optimizer = keras.optimizers.SGD(learning_rate=schedule, momentum=momentum, global_clipnorm=global_clipnorm)
+    return optimizer, schedule
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything one training run needs; `keras_vit.training.train(config)` runs it.
+
+    Model: `model` is a name of `MODELS` (small ViTs defined here), a catalog name (`vit_b16`, ...) or a
+    `.keras` file; `weights`, `image_size` (default: the model's/weights' own), `drop_path` (stochastic depth,
+    growing linearly with depth to this value) and `dropout` as in `keras_vit.ViT`.
+    Data: `dataset` "fashion_mnist" (IDX files in `data_dir`, default Debian's) or "tfds:NAME";
+    `val_size` training images held out for validation and the best-model checkpoint.
+    Optimisation: `optimizer` "adamw" (`pretrain_optimizer`) or "sgd" (`finetune_optimizer`); `lr` peak;
+    `warmup` a fraction of the steps (< 1) or a step count; `decay`, `end_lr`, `weight_decay`, `momentum`,
+    `global_clipnorm`; `label_smoothing`.
+    Augmentation (training only, Keras layers): `augment` names from `keras_vit.data.pipeline.AUGMENTATIONS`;
+    `mixup_alpha`, `cutmix_alpha` (> 0 turns them on).
+    Few-shot: `fewshot_shots` (empty: none), `fewshot_every` (0: after training only), `fewshot_seeds`.
+    """
+
+    model: str = "vit_fmnist"
+    weights: str | None = None
+    image_size: int | None = None
+    drop_path: float = 0.0
+    dropout: float = 0.0
+    dataset: str = "fashion_mnist"
+    data_dir: str | None = None
+    val_size: int = 5000
+    epochs: int = 10
+    batch_size: int = 128
+    steps_per_epoch: int | None = None
+    time_budget_min: float | None = None
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    warmup: float = 0.05
+    decay: str = "cosine"
+    end_lr: float = 0.0
+    weight_decay: float = 0.1
+    momentum: float = 0.9
+    global_clipnorm: float | None = 1.0
+    label_smoothing: float = 0.0
+    augment: tuple = ()
+    mixup_alpha: float = 0.0
+    cutmix_alpha: float = 0.0
+    fewshot_shots: tuple = (1, 5, 10, 25)
+    fewshot_every: int = 0
+    fewshot_seeds: int = 3
+    seed: int = 0
+    strategy: str = "auto"
+    tpu: str | None = None
+    mixed_precision: str | None = None
+    jit_compile: bool = True
+    out: str = "runs"
+    name: str | None = None
+    save_saved_model: bool = True
+    verbose: str | int = "auto"
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"`optimizer` must be one of {OPTIMIZERS}. Received: optimizer={self.optimizer!r}")
+        if self.decay not in DECAYS:
+            raise ValueError(f"`decay` must be one of {DECAYS}. Received: decay={self.decay!r}")
+        if self.mixed_precision not in (None, "bfloat16", "float16"):
+            raise ValueError(
+                "`mixed_precision` must be None, 'bfloat16' (Keras 'mixed_bfloat16') or 'float16'. "
+                f"Received: mixed_precision={self.mixed_precision!r}"
+            )
+        for field in ("epochs", "batch_size"):
+            if getattr(self, field) < 1:
+                raise ValueError(f"`{field}` must be at least 1. Received: {field}={getattr(self, field)}")
+
+
+def make_optimizer(config, total_steps):
+    """The optimizer and schedule a `TrainConfig` asks for."""
+    warmup = warmup_steps_for(config.warmup, total_steps)
+    if config.optimizer == "sgd":
+        return finetune_optimizer(total_steps, config.lr, warmup, config.momentum, config.decay, config.global_clipnorm)
+    return pretrain_optimizer(
+        total_steps, config.lr, warmup, config.weight_decay, config.decay, config.end_lr, config.global_clipnorm
+    )
+
+
+# Small ViTs for 28-px images (keras_vit.ViT arguments); the CLI's `--model` accepts these names.
+MODELS = {
+    # The default: 16 tokens of 7×7 pixels and no class token keep a CPU epoch short.
+    "vit_fmnist": dict(
+        image_size=28, patch_size=7, hidden_size=128, depth=6, num_heads=4, mlp_dim=256, classifier="gap"
+    ),
+    # Tiny, for tests and smoke runs.
+    "vit_tiny": dict(image_size=28, patch_size=7, hidden_size=32, depth=2, num_heads=2, mlp_dim=64, classifier="gap"),
+}
+
+RECIPES = {
+    # The default `keras-vit train`: a small ViT on Fashion-MNIST on a CPU budget.
+    "fmnist": TrainConfig(),
+    # The same model trained longer.
+    "fmnist-long": TrainConfig(epochs=40),
+    # Paper pre-training recipe (Adam + weight decay 0.1, 10k warm-up steps, linear decay), ViT-B/16 at 224 px.
+    "pretrain": TrainConfig(
+        model="vit_b16",
+        image_size=224,
+        batch_size=4096,
+        epochs=300,
+        lr=1e-3,
+        warmup=10_000,
+        decay="linear",
+        end_lr=1e-5,
+        weight_decay=0.1,
+        dropout=0.1,
+        augment=("inception_crop", "flip"),
+    ),
+    # Paper fine-tuning recipe (SGD momentum 0.9, clip 1.0, cosine, 500 warm-up steps, no weight decay, 384 px).
+    "finetune": TrainConfig(
+        model="vit_b16",
+        weights="imagenet21k",
+        image_size=384,
+        batch_size=512,
+        epochs=10,
+        optimizer="sgd",
+        lr=0.003,
+        warmup=500,
+        decay="cosine",
+        weight_decay=0.0,
+        augment=("inception_crop", "flip"),
+    ),
+}
+
+
+def get_recipe(name):
+    if name not in RECIPES:
+        raise ValueError(f"Unknown recipe; known: {sorted(RECIPES)}. Received: recipe={name!r}")
+    return RECIPES[name]

@@ -1,0 +1,385 @@
+"""The one training entry: `train(config)` (the CLI, the examples and the experiments call it).
+
+It loads the data, builds the model inside the distribution strategy's scope, compiles it with the
+recipe's optimizer and schedule (`jit_compile=True` by default), fits with few-shot evaluation,
+backup-and-restore, a best-model checkpoint, TensorBoard and CSV logs, evaluates on the test split, and
+writes under `out/name/`:
+
+    model.keras     the final model              best.keras    the best on the validation images
+    saved_model/    a TensorFlow SavedModel      logs/         TensorBoard
+    log.csv         one row per epoch            results.json  config, command, accuracies, timings
+    backup/         only while running: a killed run restarted with the same `name` resumes from it
+"""
+
+import dataclasses
+import datetime
+import importlib.util
+import json
+import os
+import shlex
+import sys
+import time
+
+import keras
+import numpy as np
+
+from keras_vit.training import recipes
+from keras_vit.training.fewshot import FewShotCallback, fewshot_evaluate
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What `train` measured and wrote."""
+
+    run_dir: str
+    test_accuracy: float
+    test_loss: float
+    fewshot: dict
+    history: dict
+    epochs: int
+    steps_per_epoch: int
+    wall_time_s: float
+    train_time_s: float
+    train_images_per_s: float
+    paths: dict
+    model: object = dataclasses.field(repr=False, default=None)
+    schedule: object = dataclasses.field(repr=False, default=None)
+
+
+def build_model(config, num_classes):
+    """The model a `TrainConfig` names: a small ViT of `recipes.MODELS`, a catalog name, or a `.keras` file."""
+    if config.model.endswith(".keras"):
+        import keras_vit  # noqa: F401  (registers the custom layers)
+
+        model = keras.saving.load_model(config.model, compile=False)
+        if model.output_shape[-1] != num_classes:
+            raise ValueError(
+                f"The saved model predicts {model.output_shape[-1]} classes but the dataset has {num_classes}; "
+                f"train a catalog model with --weights instead. Received: model={config.model!r}"
+            )
+        return model
+    regularisation = dict(dropout=config.dropout, drop_path=config.drop_path)
+    if config.model in recipes.MODELS:
+        if config.weights is not None:
+            raise ValueError(
+                f"{config.model!r} is defined here and has no released weights; use a catalog model (vit_b16, ...) "
+                f"with --weights. Received: weights={config.weights!r}"
+            )
+        kwargs = dict(recipes.MODELS[config.model], **regularisation)
+        if config.image_size is not None:
+            kwargs["image_size"] = config.image_size
+        import keras_vit
+
+        return keras_vit.ViT(classes=num_classes, name=config.model, **kwargs)
+    from keras_vit.models.catalog import get_constructor
+
+    return get_constructor(config.model)(
+        weights=config.weights, image_size=config.image_size, classes=num_classes, **regularisation
+    )
+
+
+def _run_dir(config):
+    name = config.name or f"{config.model.replace('/', '_')}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+    return os.path.join(config.out, name)
+
+
+def _num_examples(data, what):
+    if isinstance(data, tuple):
+        return len(data[0])
+    n = int(data.cardinality())
+    if n < 0:
+        raise ValueError(
+            f"The size of the {what} data is unknown; pass steps_per_epoch (--steps). Received: cardinality={n}"
+        )
+    return n
+
+
+class _TimeBudget(keras.callbacks.Callback):
+    """Sets the number of epochs from the measured first epoch so that training ends within the budget.
+
+    The schedule's length (a variable of the optimizer, see `WarmupDecay.total_steps`) is shortened to
+    the new number of epochs, so the learning rate still decays to its end value.
+    """
+
+    def __init__(self, budget_s, start_time, reserve_s, schedule, steps_per_epoch, max_epochs):
+        super().__init__()
+        self.budget_s, self.start_time, self.reserve_s = budget_s, start_time, reserve_s
+        self.schedule, self.steps_per_epoch, self.max_epochs = schedule, steps_per_epoch, max_epochs
+        self.epochs = None
+        self._epoch_start = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.time()
+        if self.epochs is None:
+            # A resumed run: the length chosen before the interruption was restored with the optimizer.
+            self.epochs = round(self.schedule.current_total_steps() / self.steps_per_epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            # The first epoch includes compilation; the later ones are faster, so this is conservative.
+            epoch_s = time.time() - self._epoch_start
+            left = self.budget_s - (time.time() - self.start_time) - self.reserve_s
+            self.epochs = int(max(1, min(self.max_epochs, 1 + left // epoch_s)))
+            self.schedule.set_total_steps(self.epochs * self.steps_per_epoch)
+            print(
+                f"\nTime budget: first epoch {epoch_s:.0f} s, {left:.0f} s left → {self.epochs} epochs in all",
+                flush=True,
+            )
+        if epoch + 1 >= self.epochs:
+            self.model.stop_training = True
+
+
+def _export_saved_model(model, path):
+    """Calls `keras_vit.export.saved_model.export_saved_model` where it exists, else `model.export`."""
+    try:
+        from keras_vit.export.saved_model import export_saved_model
+    except ImportError:
+        model.export(path, format="tf_saved_model", verbose=False)
+        return "model.export(format='tf_saved_model')"
+    export_saved_model(model, path)
+    return "keras_vit.export.saved_model.export_saved_model"
+
+
+def train(config=None, callbacks=(), data=None, **overrides):
+    """Trains a ViT as `config` says and writes its outputs under `config.out/config.name`.
+
+    Args:
+        config: a `TrainConfig` (default: the "fmnist" recipe) or a recipe name.
+        callbacks: extra Keras callbacks (after the built-in ones).
+        data: optional `keras_vit.data.Data` to use instead of loading `config.dataset`.
+        **overrides: `TrainConfig` fields replacing the config's.
+
+    Returns:
+        `TrainResult`.
+
+    Example:
+        >>> from keras_vit.training import train
+        >>> result = train("fmnist", epochs=1, steps_per_epoch=10, model="vit_tiny")
+        >>> result.test_accuracy
+    """
+    start = time.time()
+    if config is None or isinstance(config, str):
+        config = recipes.get_recipe(config or "fmnist")
+    config = dataclasses.replace(config, **overrides)
+
+    from keras_vit import data as data_lib
+    from keras_vit.data.pipeline import as_arrays, images_only, make_dataset
+    from keras_vit.training.strategy import get_strategy
+
+    keras.utils.set_random_seed(config.seed)
+    previous_policy = keras.config.dtype_policy()
+    if config.mixed_precision:
+        keras.config.set_dtype_policy(f"mixed_{config.mixed_precision}")
+    previous_distribution = keras.distribution.distribution() if keras.backend.backend() == "jax" else None
+    try:
+        distribution = get_strategy(config.strategy, tpu=config.tpu)
+        if data is None:
+            data = data_lib.load(config.dataset, config.data_dir, config.val_size, config.seed)
+        with distribution.scope():
+            model = build_model(config, data.num_classes)
+        image_size = tuple(model.input_shape[1:3])
+        if None in image_size:
+            image_size = (config.image_size,) * 2 if config.image_size else (224, 224)
+
+        n_train = _num_examples(data.train, "training") if config.steps_per_epoch is None else None
+        steps_per_epoch = n_train // config.batch_size if n_train is not None else config.steps_per_epoch
+        if config.steps_per_epoch is not None:
+            steps_per_epoch = min(steps_per_epoch, config.steps_per_epoch)
+        if steps_per_epoch < 1:
+            raise ValueError(
+                f"The training data holds fewer images than one batch; lower batch_size. "
+                f"Received: batch_size={config.batch_size}, images={n_train}"
+            )
+        total_steps = config.epochs * steps_per_epoch
+
+        jit_compile = distribution.resolve_jit(config.jit_compile)
+        with distribution.scope():
+            optimizer, schedule = recipes.make_optimizer(config, total_steps)
+            if config.time_budget_min:
+                schedule.make_adjustable(optimizer)
+            if getattr(optimizer, "weight_decay", None):
+                # big_vision's default: decay the kernels only (not biases, norms, embeddings, class token).
+                optimizer.exclude_from_weight_decay(
+                    var_list=[v for v in model.trainable_variables if not v.path.endswith("kernel")]
+                )
+            model.compile(
+                optimizer=optimizer,
+                loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+                metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+                jit_compile=jit_compile,
+            )
+
+        common = dict(image_size=image_size, num_classes=data.num_classes, batch_size=config.batch_size)
+        train_ds = make_dataset(
+            data.train,
+            training=True,
+            augment=config.augment,
+            mixup_alpha=config.mixup_alpha,
+            cutmix_alpha=config.cutmix_alpha,
+            seed=config.seed,
+            **common,
+        )
+        val_ds = make_dataset(data.val, **common) if data.val is not None else None
+        test_ds = make_dataset(data.test, **common)
+
+        run_dir = os.path.abspath(_run_dir(config))
+        if not distribution.is_chief:
+            # Every worker must write its checkpoints; only the chief's go to the run folder.
+            resolver = distribution.strategy.cluster_resolver
+            run_dir = os.path.join(run_dir, f".{resolver.task_type}_{resolver.task_id}")
+        os.makedirs(run_dir, exist_ok=True)
+        paths = dict(
+            run_dir=run_dir,
+            model=os.path.join(run_dir, "model.keras"),
+            best=os.path.join(run_dir, "best.keras"),
+            saved_model=os.path.join(run_dir, "saved_model"),
+            logs=os.path.join(run_dir, "logs"),
+            csv=os.path.join(run_dir, "log.csv"),
+            results=os.path.join(run_dir, "results.json"),
+            backup=os.path.join(run_dir, "backup"),
+        )
+
+        # Few-shot data as arrays: the raw images (selected ones are preprocessed on the fly).
+        fewshot_train = fewshot_test = None
+        if config.fewshot_shots:
+            limit = max(20 * max(config.fewshot_shots) * data.num_classes, 5000)
+            fewshot_train = data.train if isinstance(data.train, tuple) else as_arrays(data.train, image_size, limit)
+            fewshot_test = data.test if isinstance(data.test, tuple) else as_arrays(data.test, image_size, 10_000)
+
+        def preprocess(images):
+            return images_only(make_dataset((images, np.zeros(len(images), "int32")), cache=False, **common))
+
+        fewshot_kwargs = dict(
+            shots=config.fewshot_shots,
+            num_classes=data.num_classes,
+            seeds=config.fewshot_seeds,
+            batch_size=config.batch_size,
+            preprocess=preprocess,
+        )
+        builtin = []
+        if config.fewshot_shots and config.fewshot_every:
+            # First, so that the CSV, TensorBoard and History callbacks see its `fewshot_*` logs.
+            builtin.append(
+                FewShotCallback(
+                    fewshot_train,
+                    fewshot_test,
+                    every_n_epochs=config.fewshot_every,
+                    max_test=2000,
+                    **fewshot_kwargs,
+                )
+            )
+        monitor = "val_accuracy" if val_ds is not None else "accuracy"
+        builtin += [
+            keras.callbacks.BackupAndRestore(paths["backup"]),
+            keras.callbacks.ModelCheckpoint(paths["best"], monitor=monitor, mode="max", save_best_only=True),
+            keras.callbacks.CSVLogger(paths["csv"], append=True),
+        ]
+        if importlib.util.find_spec("tensorboard") is not None:
+            builtin.append(keras.callbacks.TensorBoard(paths["logs"]))
+        else:
+            print("TensorBoard is not installed (pip install tensorboard): no logs/ for it this time.")
+        budget = None
+        if config.time_budget_min:
+            # Reserve time for the test evaluation, the few-shot evaluation and the exports.
+            budget = _TimeBudget(config.time_budget_min * 60, start, 45.0, schedule, steps_per_epoch, config.epochs)
+            builtin.insert(0, budget)
+
+        print(f"Data: {data.description}")
+        print(
+            f"Model: {model.name}, {model.count_params():,} parameters, {image_size[0]}×{image_size[1]} px; "
+            f"{config.epochs} epochs × {steps_per_epoch} steps of {config.batch_size} "
+            f"({config.optimizer}, lr {config.lr}, {config.decay}); strategy {distribution.name}, "
+            f"jit_compile={jit_compile}, mixed_precision={config.mixed_precision}",
+            flush=True,
+        )
+        fit_start = time.time()
+        history = model.fit(
+            train_ds,
+            epochs=config.epochs,
+            steps_per_epoch=steps_per_epoch,
+            validation_data=val_ds,
+            callbacks=builtin + list(callbacks),
+            shuffle=False,  # the dataset shuffles itself
+            verbose=config.verbose,
+        )
+        train_time = time.time() - fit_start
+        epochs_run = len(history.epoch)
+
+        test = model.evaluate(test_ds, return_dict=True, verbose=0)
+        fewshot = {}
+        if config.fewshot_shots:
+            callback = builtin[0] if isinstance(builtin[0], FewShotCallback) else None
+            if callback is not None and callback.last_results is not None and history.epoch:
+                fewshot = dict(callback.last_results)
+            else:
+                fewshot = fewshot_evaluate(model, fewshot_train, fewshot_test, **fewshot_kwargs)
+
+        # Architecture and weights; the optimizer state of an interrupted run lives in backup/.
+        model.save(paths["model"], include_optimizer=False)
+        wall = time.time() - start
+        results = dict(
+            command=" ".join(shlex.quote(a) for a in sys.argv),
+            config={k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(config).items()},
+            data=data.description,
+            backend=keras.backend.backend(),
+            test_accuracy=float(test["accuracy"]),
+            test_loss=float(test["loss"]),
+            fewshot={f"{k}shot": v for k, v in fewshot.items()},
+            epochs=epochs_run,
+            steps_per_epoch=steps_per_epoch,
+            train_time_s=round(train_time, 1),
+            wall_time_s=round(wall, 1),
+            train_images_per_s=round(epochs_run * steps_per_epoch * config.batch_size / train_time, 1)
+            if epochs_run
+            else 0.0,
+            history={k: [float(x) for x in v] for k, v in history.history.items()},
+        )
+        with open(paths["results"], "w") as f:
+            json.dump(results, f, indent=2)
+        if config.save_saved_model:
+            try:
+                results["saved_model_exporter"] = _export_saved_model(model, paths["saved_model"])
+            except Exception as error:  # the run's results are already on disk
+                print(
+                    f"WARNING: SavedModel export failed ({type(error).__name__}: {error}); the .keras model is saved, "
+                    f"export it later with `keras-vit export`.",
+                    file=sys.stderr,
+                )
+                paths["saved_model"] = None
+        else:
+            paths["saved_model"] = None
+        wall = time.time() - start
+        results["wall_time_s"] = round(wall, 1)
+        with open(paths["results"], "w") as f:
+            json.dump(results, f, indent=2)
+
+        print(f"\nTest accuracy: {test['accuracy']:.4f}  (loss {test['loss']:.4f}, {data.description.split(':')[0]})")
+        if fewshot:
+            print("Few-shot linear accuracy: " + ", ".join(f"{k}-shot {v:.4f}" for k, v in fewshot.items()))
+        print(
+            f"Wall time: {wall:.0f} s ({wall / 60:.1f} min; training {train_time:.0f} s, "
+            f"{results['train_images_per_s']:.0f} images/s, {epochs_run} epochs)"
+        )
+        print(f"Run folder: {run_dir}")
+        for key in ("model", "best", "saved_model", "csv", "logs", "results"):
+            if paths.get(key) and os.path.exists(paths[key]):
+                print(f"  {key:12s}{paths[key]}")
+        return TrainResult(
+            run_dir=run_dir,
+            test_accuracy=results["test_accuracy"],
+            test_loss=results["test_loss"],
+            fewshot=fewshot,
+            history=results["history"],
+            epochs=epochs_run,
+            steps_per_epoch=steps_per_epoch,
+            wall_time_s=wall,
+            train_time_s=train_time,
+            train_images_per_s=results["train_images_per_s"],
+            paths=paths,
+            model=model,
+            schedule=schedule,
+        )
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+        if keras.backend.backend() == "jax":
+            keras.distribution.set_distribution(previous_distribution)
