@@ -58,6 +58,7 @@ class Phase:
     items: list
     configs: list
     model: dict | None = None  # name, image_size, classes and decode_variant's sizes
+    rounds: int | None = None  # None: the plan's
 
 
 @dataclasses.dataclass
@@ -264,13 +265,15 @@ class Suite:
                         phase, config, item, f"one call takes {info['call_s']:.0f} s (> {plan.max_call_s:.0f} s)"
                     )
                     continue
+                second = f"then {info['call_s']:.3f} s" if "second_call_s" in info else "(no second call)"
                 self.log(
-                    f"  ready {config.name:24s} {_item_label(phase.task, item):14s} "
-                    f"first call {info['first_call_s']:6.1f} s, then {info['call_s']:.3f} s"
+                    f"  ready {config.name:24s} {_item_label(phase.task, item):16s} "
+                    f"first call {info['first_call_s']:6.1f} s, {second}"
                 )
                 prepared.append(dict(config=config, item=item, key=key, info=info, times=[]))
 
-        for round_index in range(plan.rounds):
+        rounds = phase.rounds or plan.rounds
+        for round_index in range(rounds):
             order = list(prepared)
             self.rng.shuffle(order)
             for entry in order:
@@ -293,7 +296,7 @@ class Suite:
                     workers.pop(entry["config"].name).close()
                     continue
                 entry["times"].extend(times)
-            self.log(f"  round {round_index + 1}/{plan.rounds} done (load {os.getloadavg()[0]:.2f})")
+            self.log(f"  round {round_index + 1}/{rounds} done (load {os.getloadavg()[0]:.2f})")
 
         parity = self._parity(phase, workers, files) if phase.task == "infer" else {}
         memory = {}

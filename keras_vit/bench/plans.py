@@ -1,4 +1,4 @@
-"""What `keras-vit bench` runs: the full CPU suite and the one-configuration `--quick` smoke run."""
+"""What `keras-vit bench` runs: the CPU suite (default and `--all`) and the one-configuration `--quick` run."""
 
 import os
 
@@ -8,16 +8,23 @@ from keras_vit.models.configs import decode_variant
 # A width-32, depth-2 model on 32-pixel images: what `--quick` and the tests run.
 TINY = dict(name="tiny", hidden_size=32, depth=2, num_heads=2, mlp_dim=64, patch_size=8, image_size=32, classes=10)
 
-INFERENCE_CONFIGS = (
+# keras_vit in each setting, and timm eager and compiled: every inference phase.
+CORE_CONFIGS = (
     Config("keras_vit/tf", "keras_vit", "tensorflow", {"xla": False}),
     Config("keras_vit/tf-xla", "keras_vit", "tensorflow", {"xla": True}),
     Config("keras_vit/jax", "keras_vit", "jax"),
     Config("timm/eager", "timm"),
     Config("timm/compile", "timm", options={"compile": True}),
+)
+# The Keras peers: by default on the models the targets name (S/16, B/16), on every model with --all.
+PEER_CONFIGS = (
     Config("keras_hub/tf-xla", "keras_hub", "tensorflow", {"xla": True}),
-    Config("keras_hub/jax", "keras_hub", "jax"),
     Config("vit_keras/tf-xla", "vit_keras", "tensorflow", {"xla": True}),
 )
+# Only with --all: slower than keras-hub on TensorFlow + XLA in our runs, and a minute per model.
+EXTRA_CONFIGS = (Config("keras_hub/jax", "keras_hub", "jax"),)
+PEER_MODELS = ("S/16", "B/16")
+
 TRAINING_CONFIGS = (
     Config("keras_vit/tf-xla", "keras_vit", "tensorflow", {"xla": True}),
     Config("keras_vit/jax", "keras_vit", "jax"),
@@ -44,43 +51,53 @@ def full_plan(
     train_dtypes=("float32", "bfloat16"),
     train_batch=32,
     rounds=3,
+    train_rounds=2,
     gemm_n=4096,
+    all_configs=False,
     only=None,
     seed=0,
 ):
-    """The CPU suite: GEMM peak, inference per model and batch, training steps; `only` filters config names."""
-    phases = [
-        Phase("GEMM float32", "gemm", [dict(n=gemm_n, dtype="float32")], _select(GEMM_CONFIGS, only)),
-    ]
-    if "bfloat16" in train_dtypes:
+    """The CPU suite: GEMM peak, inference per model and batch, training steps.
+
+    `all_configs` adds keras-hub on JAX and runs the Keras peers on every model; `only` keeps the
+    configurations whose name contains one of its words.
+    """
+    phases = [Phase("GEMM float32", "gemm", [dict(n=gemm_n, dtype="float32")], _select(GEMM_CONFIGS, only))]
+    if train_models and "bfloat16" in train_dtypes:
         phases.append(
             Phase("GEMM bfloat16", "gemm", [dict(n=gemm_n, dtype="bfloat16")], _select(GEMM_BF16_CONFIGS, only))
         )
     for variant in models:
+        configs = list(CORE_CONFIGS)
+        if all_configs or variant in PEER_MODELS:
+            configs += PEER_CONFIGS
+        if all_configs:
+            configs += EXTRA_CONFIGS
         items = [dict(batch=b, dtype="float32") for b in batches]
-        phases.append(
-            Phase(f"{variant} inference", "infer", items, _select(INFERENCE_CONFIGS, only), model_spec(variant))
-        )
+        phases.append(Phase(f"{variant} inference", "infer", items, _select(configs, only), model_spec(variant)))
     for variant in train_models:
         items = [dict(batch=train_batch, dtype=d) for d in train_dtypes]
         phases.append(
-            Phase(f"{variant} training", "train", items, _select(TRAINING_CONFIGS, only), model_spec(variant))
+            Phase(
+                f"{variant} training",
+                "train",
+                items,
+                _select(TRAINING_CONFIGS, only),
+                model_spec(variant),
+                rounds=train_rounds,
+            )
         )
     return Plan([p for p in phases if p.configs], rounds=rounds, seed=seed)
 
 
-def quick_plan(backend=None, out_batch=2):
+def quick_plan(backend=None, batch=2):
     """One tiny keras_vit configuration on this process's Keras backend, one call: checks the plumbing."""
     backend = backend or os.environ.get("KERAS_BACKEND", "tensorflow")
     options = {"xla": False} if backend == "tensorflow" else {}
     config = Config(f"keras_vit/{'tf' if backend == 'tensorflow' else backend}", "keras_vit", backend, options)
+    gemm = Config("gemm/numpy", "gemm", options={"framework": "numpy"})
     phases = [
-        Phase(
-            "GEMM float32",
-            "gemm",
-            [dict(n=128, dtype="float32")],
-            [Config("gemm/numpy", "gemm", options={"framework": "numpy"})],
-        ),
-        Phase("tiny inference", "infer", [dict(batch=out_batch, dtype="float32")], [config], TINY),
+        Phase("GEMM float32", "gemm", [dict(n=128, dtype="float32")], [gemm]),
+        Phase("tiny inference", "infer", [dict(batch=batch, dtype="float32")], [config], TINY),
     ]
     return Plan(phases, rounds=1, min_time=0.0, max_calls=1, settle_s=0.0, warmup_below_s=0.0)

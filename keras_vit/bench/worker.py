@@ -95,7 +95,7 @@ def main():
                 if info["first_call_s"] < message.get("second_call_below_s", 30.0):
                     start = time.perf_counter()
                     step()
-                    info["call_s"] = time.perf_counter() - start
+                    info["call_s"] = info["second_call_s"] = time.perf_counter() - start
                 steps[message["key"]] = step
                 reply(ok=True, info=info)
             elif command == "measure":

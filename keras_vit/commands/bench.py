@@ -22,7 +22,9 @@ def add_arguments(parser):
     parser.add_argument("--train-models", nargs="*", default=["Ti/16", "S/16"], help="training variants")
     parser.add_argument("--train-dtypes", nargs="*", default=["float32", "bfloat16"], help="training precisions")
     parser.add_argument("--no-train", action="store_true", help="skip the training phases")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default %(default)s)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved inference rounds (default %(default)s)")
+    parser.add_argument("--train-rounds", type=int, default=2, help="interleaved training rounds (default %(default)s)")
+    parser.add_argument("--all", action="store_true", help="also keras-hub on JAX, and the Keras peers on every model")
     parser.add_argument("--only", nargs="*", default=None, help="keep configurations whose name contains a word")
     parser.add_argument("--gemm-n", type=int, default=4096, help="GEMM side for the peak rate (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="weights, inputs and measurement order")
@@ -35,8 +37,11 @@ def run(args):
     from keras_vit.bench import plans, report
     from keras_vit.bench.harness import Suite
 
-    if args.rounds < 1:
-        raise ValueError(f"`--rounds` must be at least 1. Received: rounds={args.rounds}")
+    if args.rounds < 1 or args.train_rounds < 1:
+        raise ValueError(
+            f"`--rounds` and `--train-rounds` must be at least 1. Received: rounds={args.rounds}, "
+            f"train_rounds={args.train_rounds}"
+        )
     if args.quick:
         plan = plans.quick_plan()
     else:
@@ -46,6 +51,8 @@ def run(args):
             train_models=[] if args.no_train else args.train_models,
             train_dtypes=args.train_dtypes,
             rounds=args.rounds,
+            train_rounds=args.train_rounds,
+            all_configs=args.all,
             gemm_n=args.gemm_n,
             only=args.only,
             seed=args.seed,

@@ -129,5 +129,5 @@ def test_errors_name_the_fix():
         gemm.make_gemm("tensorflow", 8, "bfloat16")
     with pytest.raises(ValueError, match="divisible by the patch size 8.*Received: image_size=30"):
         checkpoint.random_checkpoint(SIZES, image_size=30)
-    with pytest.raises(ValueError, match="`--rounds` must be at least 1.*Received: rounds=0"):
+    with pytest.raises(ValueError, match="`--rounds` and `--train-rounds` must be at least 1.*Received: rounds=0"):
         cli.main(["bench", "--rounds", "0", "--out", "unused"])
