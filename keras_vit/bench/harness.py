@@ -270,7 +270,7 @@ class Suite:
                     f"  ready {config.name:24s} {_item_label(phase.task, item):16s} "
                     f"first call {info['first_call_s']:6.1f} s, {second}"
                 )
-                prepared.append(dict(config=config, item=item, key=key, info=info, times=[]))
+                prepared.append(dict(config=config, item=item, key=key, info=info, times=[], loads=[]))
 
         rounds = phase.rounds or plan.rounds
         for round_index in range(rounds):
@@ -296,6 +296,7 @@ class Suite:
                     workers.pop(entry["config"].name).close()
                     continue
                 entry["times"].extend(times)
+                entry["loads"].append(os.getloadavg()[0])
             self.log(f"  round {round_index + 1}/{rounds} done (load {os.getloadavg()[0]:.2f})")
 
         parity = self._parity(phase, workers, files) if phase.task == "infer" else {}
@@ -329,6 +330,7 @@ class Suite:
                 unit="GFLOP/s" if phase.task == "gemm" else "images/s",
                 info=info,
                 peak_rss_mb=memory.get(config.name, {}).get("peak_rss_mb"),
+                load_average=float(np.mean(entry["loads"])),  # 1-minute load average after each measurement
                 **parity.get(config.name, {}),
             )
             if phase.task == "gemm":

@@ -34,6 +34,7 @@ CSV_FIELDS = (
     "max_abs_diff_tanh_gelu",
     "logit_scale",
     "first_call_s",
+    "load_average",
 )
 
 
