@@ -219,12 +219,19 @@ class Suite:
 
     # -- one phase --------------------------------------------------------------------------------
     def run_phase(self, phase):
+        workers = {}
+        try:
+            self._run_phase(phase, workers)
+        finally:  # an interrupted run leaves no worker behind
+            for worker in workers.values():
+                worker.kill()
+
+    def _run_phase(self, phase, workers):
         plan = self.plan
         self.log(f"== {phase.name}")
         files = {}
         if phase.model is not None:
             files = self._files(phase.model, max(item["batch"] for item in phase.items))
-        workers = {}
         for config in phase.configs:
             reason = missing(config.runner)
             if reason:
@@ -301,12 +308,12 @@ class Suite:
 
         parity = self._parity(phase, workers, files) if phase.task == "infer" else {}
         memory = {}
-        for name, worker in workers.items():
+        for name, worker in list(workers.items()):
             try:
                 memory[name] = worker.request(30, cmd="rss")
             except (WorkerError, RequestError):
                 pass
-            worker.close()
+            workers.pop(name).close()
 
         for entry in prepared:
             config, item, info = entry["config"], entry["item"], entry["info"]
