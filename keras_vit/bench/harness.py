@@ -47,6 +47,15 @@ class Config:
     runner: str
     backend: str | None = None
     options: dict = dataclasses.field(default_factory=dict)
+    # A GEMM riding along in a model phase: its own task and items, measured in the same rounds.
+    task: str | None = None
+    items: tuple | None = None
+
+    def task_in(self, phase):
+        return self.task or phase.task
+
+    def items_in(self, phase):
+        return list(self.items) if self.items else phase.items
 
 
 @dataclasses.dataclass
@@ -215,7 +224,7 @@ class Suite:
     def _skip(self, phase, config, item, reason):
         entry = dict(phase=phase.name, config=config.name, item=item, reason=reason)
         self.skipped.append(entry)
-        self.log(f"  skipped {config.name} {_item_label(phase.task, item) if item else ''}: {reason}")
+        self.log(f"  skipped {config.name} {_item_label(config.task_in(phase), item) if item else ''}: {reason}")
 
     # -- one phase --------------------------------------------------------------------------------
     def run_phase(self, phase):
@@ -246,10 +255,11 @@ class Suite:
         prepared = []
         for config in phase.configs:
             worker = workers.get(config.name)
-            for index, item in enumerate(phase.items):
+            task = config.task_in(phase)
+            for index, item in enumerate(config.items_in(phase)):
                 if worker is None:
                     break
-                full = dict(item, task=phase.task, model=phase.model, **files)
+                full = dict(item, task=task, model=phase.model, **files)
                 key = f"{phase.name}#{index}"
                 try:
                     info = worker.request(
@@ -274,7 +284,7 @@ class Suite:
                     continue
                 second = f"then {info['call_s']:.3f} s" if "second_call_s" in info else "(no second call)"
                 self.log(
-                    f"  ready {config.name:24s} {_item_label(phase.task, item):16s} "
+                    f"  ready {config.name:24s} {_item_label(task, item):16s} "
                     f"first call {info['first_call_s']:6.1f} s, {second}"
                 )
                 prepared.append(dict(config=config, item=item, key=key, info=info, times=[], loads=[]))
@@ -317,14 +327,15 @@ class Suite:
 
         for entry in prepared:
             config, item, info = entry["config"], entry["item"], entry["info"]
+            task = config.task_in(phase)
             if not entry["times"]:
                 continue
             per_call = item.get("batch", 1)
             rates = [per_call / t for t in entry["times"]]
             record = dict(
                 phase=phase.name,
-                model=phase.model["name"] if phase.model else None,
-                task=phase.task,
+                model=phase.model["name"] if phase.model and task != "gemm" else None,
+                task=task,
                 config=config.name,
                 runner=config.runner,
                 backend=config.backend,
@@ -334,13 +345,13 @@ class Suite:
                 n=item.get("n"),
                 samples=len(rates),
                 rates=rates,
-                unit="GFLOP/s" if phase.task == "gemm" else "images/s",
+                unit="GFLOP/s" if task == "gemm" else "images/s",
                 info=info,
                 peak_rss_mb=memory.get(config.name, {}).get("peak_rss_mb"),
                 load_average=float(np.mean(entry["loads"])),  # 1-minute load average after each measurement
                 **parity.get(config.name, {}),
             )
-            if phase.task == "gemm":
+            if task == "gemm":
                 rates = [info["flops_per_call"] / t / 1e9 for t in entry["times"]]
                 record["rates"] = rates
             record.update(spread(rates))
@@ -352,7 +363,7 @@ class Suite:
         outputs = {}
         for config in phase.configs:
             worker = workers.get(config.name)
-            if worker is None:
+            if worker is None or config.task_in(phase) != "infer":
                 continue
             for tanh in (False, True):
                 path = os.path.join(self.work_dir, f"logits_{config.name.replace('/', '_')}_{int(tanh)}.npy")
@@ -416,16 +427,20 @@ def _item_label(task, item):
 
 
 def peak_gemm(records):
-    """The fastest float32 GEMM of the run (median GFLOP/s) and the configuration that reached it."""
+    """The fastest float32 GEMM among `records` (median GFLOP/s) and the configuration that reached it."""
     gemms = [r for r in records if r["task"] == "gemm" and r["dtype"] == "float32"]
     if not gemms:
         return None
     best = max(gemms, key=lambda r: r["median"])
-    return dict(gflops=best["median"], config=best["config"], n=best["n"])
+    return dict(gflops=best["median"], config=best["config"], n=best["n"], phase=best.get("phase"))
 
 
 def annotate(results):
-    """Adds to each model record: FLOPs per image, GFLOP/s, fraction of the GEMM peak, ratio to keras_vit's best."""
+    """Adds to each model record: FLOPs per image, GFLOP/s, fraction of the GEMM peak, ratio to keras_vit's best.
+
+    The peak a record is divided by is the fastest GEMM measured in its own phase (same rounds, same
+    load) when there is one, else the fastest of the whole run.
+    """
     records = results["records"]
     flops = {}
     for r in records:
@@ -433,6 +448,10 @@ def annotate(results):
             flops[r["model"]] = r["info"]["flops_per_image"]
     peak = peak_gemm(records)
     results["peak_gemm"] = peak
+    phase_peaks = {}
+    for r in records:
+        if r.get("phase") not in phase_peaks:
+            phase_peaks[r.get("phase")] = peak_gemm([g for g in records if g.get("phase") == r.get("phase")])
     groups = {}
     for r in records:
         if r["task"] != "gemm":
@@ -449,6 +468,9 @@ def annotate(results):
                 per_image *= TRAIN_FLOPS_FACTOR
             r["flops_per_image"] = per_image
             r["gflops_per_s"] = per_image * r["median"] / 1e9
-            if peak:
-                r["fraction_of_gemm_peak"] = fraction_of_peak(per_image, r["median"], peak["gflops"] * 1e9)
+            reference = phase_peaks.get(r.get("phase")) or peak
+            if reference:
+                r["gemm_peak_gflops"] = reference["gflops"]
+                r["gemm_peak_config"] = reference["config"]
+                r["fraction_of_gemm_peak"] = fraction_of_peak(per_image, r["median"], reference["gflops"] * 1e9)
     return results

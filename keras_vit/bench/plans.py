@@ -34,6 +34,16 @@ GEMM_CONFIGS = tuple(
     Config(f"gemm/{f}", "gemm", options={"framework": f}) for f in ("numpy", "torch", "tensorflow", "jax")
 )
 GEMM_BF16_CONFIGS = tuple(Config(f"gemm/{f}", "gemm", options={"framework": f}) for f in ("torch", "jax"))
+# The two fastest GEMM libraries here, timed again inside every model phase: the roofline divides by a
+# rate measured in the same rounds, under the same load, as the model.
+INLINE_GEMM_FRAMEWORKS = ("tensorflow", "torch")
+
+
+def inline_gemms(n):
+    item = (dict(n=n, dtype="float32"),)
+    return [
+        Config(f"gemm/{f}", "gemm", options={"framework": f}, task="gemm", items=item) for f in INLINE_GEMM_FRAMEWORKS
+    ]
 
 
 def model_spec(variant, image_size=224, classes=1000):
@@ -74,19 +84,16 @@ def full_plan(
         if all_configs:
             configs += EXTRA_CONFIGS
         items = [dict(batch=b, dtype="float32") for b in batches]
-        phases.append(Phase(f"{variant} inference", "infer", items, _select(configs, only), model_spec(variant)))
+        configs = _select(configs, only)
+        if configs:
+            configs += inline_gemms(gemm_n)
+        phases.append(Phase(f"{variant} inference", "infer", items, configs, model_spec(variant)))
     for variant in train_models:
         items = [dict(batch=train_batch, dtype=d) for d in train_dtypes]
-        phases.append(
-            Phase(
-                f"{variant} training",
-                "train",
-                items,
-                _select(TRAINING_CONFIGS, only),
-                model_spec(variant),
-                rounds=train_rounds,
-            )
-        )
+        configs = _select(TRAINING_CONFIGS, only)
+        if configs:
+            configs += inline_gemms(gemm_n)
+        phases.append(Phase(f"{variant} training", "train", items, configs, model_spec(variant), rounds=train_rounds))
     return Plan([p for p in phases if p.configs], rounds=rounds, seed=seed)
 
 

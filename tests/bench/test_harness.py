@@ -93,7 +93,7 @@ def test_annotate_and_targets_on_made_up_numbers():
         _record("keras_vit/tf-xla", "keras_vit", 1.0, task="train"),
     ]
     results = harness.annotate(dict(records=records))
-    assert results["peak_gemm"] == dict(gflops=160.0, config="gemm/torch", n=4096)
+    assert results["peak_gemm"] == dict(gflops=160.0, config="gemm/torch", n=4096, phase=None)
     by_config = {(r["config"], r["task"]): r for r in records}
     ours = by_config[("keras_vit/tf-xla", "infer")]
     assert ours["ratio_to_keras_vit_best"] == 1.0
@@ -110,6 +110,17 @@ def test_annotate_and_targets_on_made_up_numbers():
     assert standing["keras_vit best ÷ keras_hub best"]["value"] == pytest.approx(1.6)
     assert standing["keras_vit best ÷ keras_hub best"]["met"]
     assert standing["keras_vit best (keras_vit/tf-xla) fraction of GEMM peak"]["met"]
+
+
+def test_fraction_of_peak_uses_the_gemm_timed_in_the_same_phase():
+    records = [
+        dict(_record("gemm/torch", "gemm", 200.0, task="gemm", model=None, batch=None, n=4096), phase="quiet"),
+        dict(_record("gemm/torch", "gemm", 100.0, task="gemm", model=None, batch=None, n=4096), phase="B/16"),
+        dict(_record("keras_vit/tf", "keras_vit", 50.0, info={"flops_per_image": 10**9}), phase="B/16"),
+    ]
+    harness.annotate(dict(records=records))
+    assert records[2]["gemm_peak_gflops"] == 100.0
+    assert records[2]["fraction_of_gemm_peak"] == pytest.approx(0.5)  # not 50 / 200
 
 
 def test_spread_is_median_iqr_and_range():
