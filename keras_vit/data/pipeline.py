@@ -126,26 +126,32 @@ def make_dataset(
     if "randaugment" in use:
         randaugment = keras.layers.RandAugment(value_range=(0, 255), seed=seed + 2)
 
+    def to_float_rgb(images):
+        # One image (h, w, c) or a batch (n, h, w, c): resize to the model's resolution, float, grey → RGB.
+        channels = images.shape[-1]
+        if tuple(images.shape[-3:-1]) != (height, width):
+            images = tf.image.resize(images, (height, width))
+        images = tf.cast(images, "float32")
+        return tf.image.grayscale_to_rgb(images) if channels == 1 else images
+
     def per_image(image, label, index_seed):
-        channels = image.shape[-1]
         if crop is not None:
             pad = max(1, source_hw[0] // 8)
             image = crop(tf.pad(image, [[pad, pad], [pad, pad], [0, 0]]), training=True)
         if "inception_crop" in use:
             image = _inception_crop(image, index_seed)
-        if tuple(image.shape[:2]) != (height, width):
-            image = tf.image.resize(image, (height, width))
-        image = tf.cast(image, "float32")
-        if channels == 1:
-            image = tf.image.grayscale_to_rgb(image)
+        image = to_float_rgb(image)
         if randaugment is not None:
             image = randaugment(image, training=True)
         return image, label
 
+    # Images of one fixed size with no per-image augmentation are batched first and converted a batch at a
+    # time: a few large ops instead of one small op per image.
+    per_image_work = crop is not None or randaugment is not None or "inception_crop" in use or None in source_hw
     if "inception_crop" in use:
         seeds = tf.data.Dataset.random(seed=seed).batch(2)
         ds = tf.data.Dataset.zip(ds, seeds).map(lambda pair, s: per_image(*pair, s), num_parallel_calls=autotune)
-    else:
+    elif per_image_work:
         ds = ds.map(lambda image, label: per_image(image, label, None), num_parallel_calls=autotune)
     ds = ds.batch(batch_size, drop_remainder=training, num_parallel_calls=autotune)
 
@@ -154,6 +160,8 @@ def make_dataset(
     cutmix = keras.layers.CutMix(factor=cutmix_alpha, seed=seed + 4) if training and cutmix_alpha > 0 else None
 
     def per_batch(images, labels):
+        if not per_image_work:
+            images = to_float_rgb(images)
         if flip is not None:
             images = flip(images, training=True)
         labels = tf.one_hot(labels, num_classes)

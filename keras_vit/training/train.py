@@ -65,12 +65,14 @@ def build_model(config, num_classes):
                 f"{config.model!r} is defined here and has no released weights; use a catalog model (vit_b16, ...) "
                 f"with --weights. Received: weights={config.weights!r}"
             )
-        kwargs = dict(recipes.MODELS[config.model], **regularisation)
+        constructor, kwargs = recipes.MODELS[config.model]
+        kwargs = dict(kwargs, **regularisation)
         if config.image_size is not None:
             kwargs["image_size"] = config.image_size
         import keras_vit
 
-        return keras_vit.ViT(classes=num_classes, name=config.model, **kwargs)
+        build = recipes.conv_stem_vit if constructor == "conv_stem" else getattr(keras_vit, constructor)
+        return build(classes=num_classes, name=config.model, **kwargs)
     from keras_vit.models.catalog import get_constructor
 
     return get_constructor(config.model)(
@@ -97,7 +99,8 @@ def _num_examples(data, what):
 class _TimeBudget(keras.callbacks.Callback):
     """Sets the number of epochs from the measured first epoch so that training ends within the budget.
 
-    The schedule's length (a variable of the optimizer, see `WarmupDecay.total_steps`) is shortened to
+    Later epochs that run slower (a busier machine) shorten the run again; it never grows. The schedule's
+    length (a variable of the optimizer, see `WarmupDecay.make_adjustable`) is shortened to
     the new number of epochs, so the learning rate still decays to its end value.
     """
 
@@ -110,21 +113,40 @@ class _TimeBudget(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.time()
+        self._first_batch_end = None
         if self.epochs is None:
             # A resumed run: the length chosen before the interruption was restored with the optimizer.
             self.epochs = round(self.schedule.current_total_steps() / self.steps_per_epoch)
 
+    def on_train_batch_end(self, batch, logs=None):
+        if self._first_batch_end is None:
+            self._first_batch_end = time.time()
+
     def on_epoch_end(self, epoch, logs=None):
+        now = time.time()
+        left = self.budget_s - (now - self.start_time) - self.reserve_s
         if epoch == 0:
-            # The first epoch includes compilation; the later ones are faster, so this is conservative.
-            epoch_s = time.time() - self._epoch_start
-            left = self.budget_s - (time.time() - self.start_time) - self.reserve_s
-            self.epochs = int(max(1, min(self.max_epochs, 1 + left // epoch_s)))
-            self.schedule.set_total_steps(self.epochs * self.steps_per_epoch)
+            # The first step compiles; the epoch's length is measured from its end (validation included).
+            steps = self.steps_per_epoch
+            if steps > 1 and self._first_batch_end is not None:
+                epoch_s = (now - self._first_batch_end) * steps / (steps - 1)
+            else:
+                epoch_s = now - self._epoch_start
+            epochs = int(max(1, min(self.max_epochs, 1 + left // epoch_s)))
             print(
-                f"\nTime budget: first epoch {epoch_s:.0f} s, {left:.0f} s left → {self.epochs} epochs in all",
+                f"\nTime budget: an epoch takes {epoch_s:.0f} s (after compilation), {left:.0f} s left for training "
+                f"→ {epochs} epochs in all",
                 flush=True,
             )
+        else:
+            # Slower epochs than the first (a busier machine) shorten the run again; it never grows.
+            epoch_s = now - self._epoch_start
+            epochs = int(max(epoch + 1, min(self.epochs, epoch + 1 + left // epoch_s)))
+            if epochs < self.epochs:
+                print(f"\nTime budget: epochs now take {epoch_s:.0f} s → {epochs} epochs in all", flush=True)
+        if epochs != self.epochs:
+            self.epochs = epochs
+            self.schedule.set_total_steps(epochs * self.steps_per_epoch)
         if epoch + 1 >= self.epochs:
             self.model.stop_training = True
 
@@ -280,8 +302,8 @@ def train(config=None, callbacks=(), data=None, **overrides):
             print("TensorBoard is not installed (pip install tensorboard): no logs/ for it this time.")
         budget = None
         if config.time_budget_min:
-            # Reserve time for the test evaluation, the few-shot evaluation and the exports.
-            budget = _TimeBudget(config.time_budget_min * 60, start, 45.0, schedule, steps_per_epoch, config.epochs)
+            # Reserve time for the test evaluation, the few-shot evaluation and the exports (~15 s measured).
+            budget = _TimeBudget(config.time_budget_min * 60, start, 30.0, schedule, steps_per_epoch, config.epochs)
             builtin.insert(0, budget)
 
         print(f"Data: {data.description}")
@@ -314,8 +336,11 @@ def train(config=None, callbacks=(), data=None, **overrides):
             else:
                 fewshot = fewshot_evaluate(model, fewshot_train, fewshot_test, **fewshot_kwargs)
 
-        # Architecture and weights; the optimizer state of an interrupted run lives in backup/.
-        model.save(paths["model"], include_optimizer=False)
+        # Architecture and weights only (an uncompiled copy: `.keras` files always carry a compiled model's
+        # optimizer); the optimizer state of an interrupted run lives in backup/, the best one in best.keras.
+        final = keras.models.clone_model(model)
+        final.set_weights(model.get_weights())
+        final.save(paths["model"])
         wall = time.time() - start
         results = dict(
             command=" ".join(shlex.quote(a) for a in sys.argv),

@@ -39,8 +39,11 @@ def test_adjustable_length():
     s.set_total_steps(60)
     np.testing.assert_allclose(_values(s, [35, 60]), [0.5, 0.0], atol=1e-6)
     assert s.current_total_steps() == 60 and s.get_config()["total_steps"] == 60
-    with pytest.raises(ValueError, match="at least the warm-up.*Received: total_steps=5"):
-        s.set_total_steps(5)
+    s.set_total_steps(6)  # shorter than the warm-up: the warm-up is cut to half the run
+    np.testing.assert_allclose(_values(s, [0, 1, 3, 6]), [0.0, 1 / 3, 1.0, 0.0], atol=1e-6)
+    assert s.get_config()["warmup_steps"] == 3
+    with pytest.raises(ValueError, match="Received: total_steps=0"):
+        s.set_total_steps(0)
 
 
 def test_schedule_serialization_round_trip():
