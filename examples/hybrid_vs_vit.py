@@ -1,6 +1,6 @@
 """A tiny hybrid (ResNet stem + ViT) against a plain ViT of the same Transformer on Fashion-MNIST.
 
-Both models share the Transformer of the `vit_fmnist` recipe model (width, depth, heads, MLP, GAP head) and
+Both models share the Transformer of the `vit_fmnist_p7` recipe model (width, depth, heads, MLP, GAP head) and
 see 16 tokens: the ViT cuts 28-px images into 7×7-pixel patches; the hybrid runs a small ResNet (root and two
 one-unit stages, 32-channel root, stride 8) on the images resized to 32 px and takes each cell of its 4×4
 feature map as a token (patch size 1), the paper's hybrid (§3.1) at toy scale. Each model trains with the same
@@ -25,8 +25,8 @@ TRANSFORMER = ("hidden_size", "depth", "num_heads", "mlp_dim", "classifier")
 
 
 def hybrid_fmnist(weights=None, image_size=None, classes=10, **kwargs):
-    """The `vit_fmnist` Transformer on a 4×4 map of a tiny ResNet (R(1,1), width 0.5) of 32-px images."""
-    sizes = {k: MODELS["vit_fmnist"][k] for k in TRANSFORMER}
+    """The `vit_fmnist_p7` Transformer on a 4×4 map of a tiny ResNet (R(1,1), width 0.5) of 32-px images."""
+    sizes = {k: MODELS["vit_fmnist_p7"][1][k] for k in TRANSFORMER}
     return keras_vit.ViTHybrid(
         image_size=image_size or 32,
         patch_size=1,
@@ -63,7 +63,7 @@ def main(argv=None):
         common.update(epochs=1, steps_per_epoch=20, time_budget_min=None, val_size=500)
 
     rows = []
-    for name in ("vit_fmnist", "hybrid_fmnist"):
+    for name in ("vit_fmnist_p7", "hybrid_fmnist"):
         result = train("fmnist", model=name, name=name, **common)
         model = result.model
         rows.append(
