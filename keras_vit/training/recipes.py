@@ -308,7 +308,22 @@ MODELS = {
             num_heads=4,
             mlp_dim=192,
             classifier="gap",
-            stem_channels=32,
+            stem_convs=((32, 1),),
+        ),
+    ),
+    # A convolutional stem (Xiao et al. 2021, "Early convolutions help transformers see better"): two 3×3
+    # stride-2 convolutions make a 7×7 map whose cells are the 49 tokens (patch 1).
+    "vit_fmnist_cs": (
+        "conv_stem",
+        dict(
+            image_size=28,
+            patch_size=1,
+            hidden_size=96,
+            depth=4,
+            num_heads=4,
+            mlp_dim=192,
+            classifier="gap",
+            stem_convs=((32, 2), (64, 2)),
         ),
     ),
     # Tiny, for tests and smoke runs.
@@ -319,15 +334,23 @@ MODELS = {
 }
 
 
-def conv_stem_vit(stem_channels=32, **kwargs):
-    """A ViT whose patches are cut from a 3×3-convolution + ReLU feature map (stride 1) instead of the pixels."""
+def conv_stem_vit(stem_convs=((32, 1),), **kwargs):
+    """A ViT whose patches are cut from a convolutional feature map instead of the pixels.
+
+    `stem_convs` lists the stem's 3×3 convolutions (each followed by ReLU) as `(channels, stride)` pairs; the
+    patch size applies to the map they make.
+    """
     from keras_vit.models.vit import build_vit
 
-    def stem(x):
-        x = keras.layers.Conv2D(stem_channels, 3, padding="same", name="stem_conv")(x)
-        return keras.layers.Activation("relu", name="stem_relu")(x)
+    stride = math.prod(s for _, s in stem_convs)
 
-    return build_vit(stem=stem, stem_stride=1, **kwargs)
+    def stem(x):
+        for i, (channels, conv_stride) in enumerate(stem_convs):
+            x = keras.layers.Conv2D(channels, 3, strides=conv_stride, padding="same", name=f"stem_conv{i}")(x)
+            x = keras.layers.Activation("relu", name=f"stem_relu{i}")(x)
+        return x
+
+    return build_vit(stem=stem, stem_stride=stride, **kwargs)
 
 
 RECIPES = {

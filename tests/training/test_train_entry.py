@@ -61,6 +61,8 @@ def test_two_step_fit_on_real_images(tmp_path):
     assert [int(r["epoch"]) for r in rows] == [0] and "val_accuracy" in rows[0]
     assert os.path.exists(result.paths["best"]) and os.path.exists(result.paths["results"])
     assert not os.path.exists(result.paths["backup"])  # removed once training finished
+    events = [f for _, _, files in os.walk(result.paths["logs"]) for f in files if "tfevents" in f]
+    assert events, "TensorBoard wrote no event file"
 
 
 def test_time_budget_cuts_epochs_and_schedule(tmp_path):
