@@ -10,6 +10,8 @@ and a constant column of 100 stands in for an (almost unregularised) bias. One e
 The solver is NumPy; the representation comes from `model.predict`, so this module runs on every backend.
 """
 
+import inspect
+
 import keras
 import numpy as np
 
@@ -217,44 +219,24 @@ class FewShotCallback(keras.callbacks.Callback):
         train_data: `(images, labels)` NumPy arrays; few-shot sets and L2-selection images
             are drawn from it.
         test_data: `(images, labels)` held-out images.
-        shots, num_classes, seeds, l2_regs, num_val, max_test, layer, batch_size, preprocess: as in
-            `fewshot_evaluate`.
+        shots: the k values.
         every_n_epochs: evaluate after every n-th epoch (and always after the last one when `epochs` is
             known to `fit`).
+        **fewshot_kwargs: `num_classes`, `seeds`, `l2_regs`, `num_val`, `max_test`, `layer`, `batch_size`,
+            `preprocess`, as in `fewshot_evaluate`.
     """
 
-    def __init__(
-        self,
-        train_data,
-        test_data,
-        shots=DEFAULT_SHOTS,
-        every_n_epochs=1,
-        num_classes=None,
-        seeds=3,
-        l2_regs=DEFAULT_L2_REGS,
-        num_val=1000,
-        max_test=None,
-        layer=REPRESENTATION_LAYER,
-        batch_size=256,
-        preprocess=None,
-    ):
+    def __init__(self, train_data, test_data, shots=DEFAULT_SHOTS, every_n_epochs=1, **fewshot_kwargs):
         super().__init__()
         if every_n_epochs < 1:
             raise ValueError(f"`every_n_epochs` must be at least 1. Received: every_n_epochs={every_n_epochs}")
+        # An argument `fewshot_evaluate` does not take fails here, not at the end of the first epoch.
+        inspect.signature(fewshot_evaluate).bind(None, train_data, test_data, shots, **fewshot_kwargs)
         self.train_data = train_data
         self.test_data = test_data
         self.shots = tuple(shots)
         self.every_n_epochs = every_n_epochs
-        self.kwargs = dict(
-            num_classes=num_classes,
-            seeds=seeds,
-            l2_regs=l2_regs,
-            num_val=num_val,
-            max_test=max_test,
-            layer=layer,
-            batch_size=batch_size,
-            preprocess=preprocess,
-        )
+        self.kwargs = fewshot_kwargs
         self.last_results = None
         self._epochs = None
 

@@ -107,3 +107,5 @@ def test_callback_logs_reach_history_and_csv(rng, tmp_path):
     assert [float(r["fewshot_5shot"]) for r in rows[1:]] == pytest.approx(five[1:])
     with pytest.raises(ValueError, match="Received: every_n_epochs=0"):
         FewShotCallback(train, test, every_n_epochs=0)
+    with pytest.raises(TypeError, match="l2_reg"):
+        FewShotCallback(train, test, l2_reg=1.0)  # a typo of `l2_regs` fails at once, not after an epoch
