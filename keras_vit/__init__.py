@@ -1,6 +1,7 @@
 """keras_vit: the Vision Transformer (arXiv 2010.11929) as Keras 3 applications."""
 
 from keras_vit import layers
+from keras_vit.fewshot import FewShotCallback, fewshot_evaluate
 from keras_vit.models import (
     HYBRIDS,
     VARIANTS,
@@ -23,7 +24,6 @@ from keras_vit.models import (
     decode_variant,
 )
 from keras_vit.preprocessing import decode_predictions, preprocess_input
-from keras_vit.training.fewshot import FewShotCallback, fewshot_evaluate
 
 __version__ = "0.1.0"
 

@@ -38,7 +38,7 @@ def run(args):
     from keras_vit import data as data_lib
     from keras_vit.commands.common import build_model
     from keras_vit.data.pipeline import as_arrays, images_only, make_dataset
-    from keras_vit.training.fewshot import DEFAULT_L2_REGS, fewshot_evaluate
+    from keras_vit.fewshot import DEFAULT_L2_REGS, fewshot_evaluate
 
     start = time.time()
     shots = tuple(int(k) for k in args.shots.split(","))

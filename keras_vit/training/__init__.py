@@ -4,7 +4,7 @@ Importing this package does not import TensorFlow; the data pipeline and tf.dist
 when `train` runs.
 """
 
-from keras_vit.training.fewshot import FewShotCallback, fewshot_evaluate, linear_fewshot
+from keras_vit.fewshot import FewShotCallback, fewshot_evaluate, linear_fewshot
 from keras_vit.training.recipes import (
     MODELS,
     RECIPES,

@@ -23,8 +23,8 @@ import time
 import keras
 import numpy as np
 
+from keras_vit.fewshot import FewShotCallback, fewshot_evaluate
 from keras_vit.training import recipes
-from keras_vit.training.fewshot import FewShotCallback, fewshot_evaluate
 
 
 @dataclasses.dataclass

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_vit.training.fewshot import (
+from keras_vit.fewshot import (
     BIAS_CONSTANT,
     FewShotCallback,
     fewshot_evaluate,
