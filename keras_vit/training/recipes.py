@@ -18,6 +18,10 @@ import math
 import keras
 from keras import ops
 
+from keras_vit.models.conv_stem import conv_stem_vit
+from keras_vit.models.hybrid import ViTHybrid
+from keras_vit.models.vit import ViT
+
 DECAYS = ("cosine", "linear", "constant")
 OPTIMIZERS = ("adamw", "sgd")
 
@@ -273,53 +277,34 @@ def make_optimizer(config, total_steps):
 # 12 % faster here but learned markedly slower per epoch), MLP 192, no class token (the tokens' mean feeds the head).
 FMNIST_TRANSFORMER = dict(image_size=28, hidden_size=96, depth=4, num_heads=4, mlp_dim=192, classifier="gap")
 
-# Small models for 28-px images: name → (keras_vit constructor, its arguments). `--model NAME` accepts these.
+# Small models for 28-px images: name → (builder, its arguments). `--model NAME` accepts these.
 MODELS = {
     # The plain ViT: 49 tokens of 4×4 pixels.
-    "vit_fmnist": ("ViT", dict(FMNIST_TRANSFORMER, patch_size=4)),
+    "vit_fmnist": (ViT, dict(FMNIST_TRANSFORMER, patch_size=4)),
     # 16 tokens of 7×7 pixels: 1.6× the images/s of vit_fmnist, but it levels off near 89 % in a 10-minute run.
     "vit_fmnist_p7": (
-        "ViT",
+        ViT,
         dict(image_size=28, patch_size=7, hidden_size=128, depth=6, num_heads=4, mlp_dim=256, classifier="gap"),
     ),
     # The paper's small-data answer, a hybrid: the ResNet root (7×7/2 conv, GroupNorm, max-pool /2) makes a
     # 7×7 map of 64-channel features whose cells are the 49 tokens (patch 1): R+ViT-Ti/16's stem.
-    "vit_fmnist_hybrid": ("ViTHybrid", dict(FMNIST_TRANSFORMER, patch_size=1, resnet_blocks=())),
+    "vit_fmnist_hybrid": (ViTHybrid, dict(FMNIST_TRANSFORMER, patch_size=1, resnet_blocks=())),
     # A convolutional stem (Xiao et al. 2021, "Early convolutions help transformers see better"): two 3×3
     # stride-2 convolutions make a 7×7 map whose cells are the 49 tokens (patch 1).
-    "vit_fmnist_cs": ("conv_stem", dict(FMNIST_TRANSFORMER, patch_size=1, stem_convs=((32, 2), (64, 2)))),
+    "vit_fmnist_cs": (conv_stem_vit, dict(FMNIST_TRANSFORMER, patch_size=1, stem_convs=((32, 2), (64, 2)))),
     # The default (recipes fmnist, fmnist-long): a convolutional stem that keeps the detail of 28 and 14 px
     # before the 7×7 tokens, four 3×3 convolutions (32, 64, 64, 128 channels; stride 1, 2, 1, 2), then the
     # same Transformer. Per epoch it learns much faster than vit_fmnist, at 0.58× its images/s.
     "vit_fmnist_cs4": (
-        "conv_stem",
+        conv_stem_vit,
         dict(FMNIST_TRANSFORMER, patch_size=1, stem_convs=((32, 1), (64, 2), (64, 1), (128, 2))),
     ),
     # Tiny, for tests and smoke runs.
     "vit_tiny": (
-        "ViT",
+        ViT,
         dict(image_size=28, patch_size=7, hidden_size=32, depth=2, num_heads=2, mlp_dim=64, classifier="gap"),
     ),
 }
-
-
-def conv_stem_vit(stem_convs=((32, 1),), **kwargs):
-    """A ViT whose patches are cut from a convolutional feature map instead of the pixels.
-
-    `stem_convs` lists the stem's 3×3 convolutions (each followed by ReLU) as `(channels, stride)` pairs; the
-    patch size applies to the map they make.
-    """
-    from keras_vit.models.vit import build_vit
-
-    stride = math.prod(s for _, s in stem_convs)
-
-    def stem(x):
-        for i, (channels, conv_stride) in enumerate(stem_convs):
-            x = keras.layers.Conv2D(channels, 3, strides=conv_stride, padding="same", name=f"stem_conv{i}")(x)
-            x = keras.layers.Activation("relu", name=f"stem_relu{i}")(x)
-        return x
-
-    return build_vit(stem=stem, stem_stride=stride, **kwargs)
 
 
 # The default `keras-vit train`: vit_fmnist_cs4 on Fashion-MNIST within 9.75 minutes of wall time. After the first

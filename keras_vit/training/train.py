@@ -65,13 +65,10 @@ def build_model(config, num_classes):
                 f"{config.model!r} is defined here and has no released weights; use a catalog model (vit_b16, ...) "
                 f"with --weights. Received: weights={config.weights!r}"
             )
-        constructor, kwargs = recipes.MODELS[config.model]
+        build, kwargs = recipes.MODELS[config.model]
         kwargs = dict(kwargs, **regularisation)
         if config.image_size is not None:
             kwargs["image_size"] = config.image_size
-        import keras_vit
-
-        build = recipes.conv_stem_vit if constructor == "conv_stem" else getattr(keras_vit, constructor)
         return build(classes=num_classes, name=config.model, **kwargs)
     from keras_vit.models.catalog import get_constructor
 
@@ -99,14 +96,13 @@ def _num_examples(data, what):
 def epochs_within(epoch, epoch_s, left_s, planned, max_epochs):
     """How many epochs in all fit the time left, decided when `epoch` (0-based) has just ended.
 
-    `epoch_s` is the latest epoch's length and `left_s` the seconds left for training. The run may shrink
+    `epoch_s` is the expected length of an epoch and `left_s` the seconds left for training. The run may shrink
     at any epoch; it grows (up to `max_epochs`) only in the first half of the `planned` epochs, so that a
     late change does not raise an already decayed learning rate much.
     """
     fit = int(epoch + 1 + max(left_s, 0.0) // max(epoch_s, 1e-9))
-    if planned is None or epoch + 1 <= planned / 2:
-        return max(epoch + 1, min(max_epochs, fit))
-    return max(epoch + 1, min(planned, fit))
+    cap = max_epochs if planned is None or epoch + 1 <= planned / 2 else planned
+    return max(epoch + 1, min(cap, fit))
 
 
 class _TimeBudget(keras.callbacks.Callback):

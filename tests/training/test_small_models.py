@@ -1,38 +1,33 @@
 """The small models of `recipes.MODELS` (the `--model` names for 28-px images) and the convolutional stem."""
 
+import math
+
 import keras
 import numpy as np
 import pytest
 
-from keras_vit.training.recipes import MODELS, TrainConfig, conv_stem_vit
+from keras_vit.models.conv_stem import conv_stem_vit
+from keras_vit.models.hybrid import ViTHybrid
+from keras_vit.training.recipes import MODELS, TrainConfig
 from keras_vit.training.train import build_model
+
+# A tiny Transformer under the stems of the conv-stem tests.
+TINY = dict(hidden_size=8, depth=1, num_heads=2, mlp_dim=16, classes=3)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_every_small_model_builds_for_28px_grey_as_rgb(name):
     model = build_model(TrainConfig(model=name), num_classes=10)
     assert model.input_shape == (None, 28, 28, 3) and model.output_shape == (None, 10)
-    _, kwargs = MODELS[name]
+    build, kwargs = MODELS[name]
     posemb = model.get_layer("posembed_input").pos_embedding
-    # Tokens: the 28-px image over (stem stride × patch size).
-    stride = np.prod([s for _, s in kwargs.get("stem_convs", ())]) if "stem_convs" in kwargs else 1
-    if MODELS[name][0] == "ViTHybrid":
-        stride = 4  # the ResNet root: conv /2 and max-pool /2
+    # Tokens: the 28-px image over (stem stride × patch size); the ResNet root is conv /2 and max-pool /2.
+    stride = 4 if build is ViTHybrid else math.prod(s for _, s in kwargs.get("stem_convs", ()))
     assert posemb.shape == (1, (28 // (stride * kwargs["patch_size"])) ** 2, kwargs["hidden_size"])
 
 
 def test_conv_stem_computes_convolutions_then_patches():
-    model = conv_stem_vit(
-        stem_convs=((4, 2), (6, 1)),
-        image_size=8,
-        patch_size=2,
-        hidden_size=8,
-        depth=1,
-        num_heads=2,
-        mlp_dim=16,
-        classifier="gap",
-        classes=3,
-    )
+    model = conv_stem_vit(stem_convs=((4, 2), (6, 1)), image_size=8, patch_size=2, classifier="gap", **TINY)
     assert model.get_layer("stem_conv0").strides == (2, 2) and model.get_layer("stem_conv1").strides == (1, 1)
     assert model.get_layer("posembed_input").pos_embedding.shape == (1, 4, 8)  # 8 px / 2 / 2 → 2×2 tokens
     # The patch embedding reads the stem's ReLU map: check it against NumPy convolutions.
@@ -64,20 +59,4 @@ def test_conv_stem_computes_convolutions_then_patches():
 
 def test_conv_stem_rejects_sizes_it_cannot_tile():
     with pytest.raises(ValueError, match="divisible by the patch size × the stem stride"):
-        conv_stem_vit(
-            stem_convs=((4, 2), (4, 2)),
-            image_size=28,
-            patch_size=2,
-            hidden_size=8,
-            depth=1,
-            num_heads=2,
-            mlp_dim=16,
-            classes=3,
-        )
-
-
-def test_models_table_names_known_constructors():
-    import keras_vit
-
-    for name, (constructor, _) in MODELS.items():
-        assert constructor == "conv_stem" or hasattr(keras_vit, constructor), name
+        conv_stem_vit(stem_convs=((4, 2), (4, 2)), image_size=28, patch_size=2, **TINY)
