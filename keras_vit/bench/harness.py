@@ -448,10 +448,8 @@ def annotate(results):
             flops[r["model"]] = r["info"]["flops_per_image"]
     peak = peak_gemm(records)
     results["peak_gemm"] = peak
-    phase_peaks = {}
-    for r in records:
-        if r.get("phase") not in phase_peaks:
-            phase_peaks[r.get("phase")] = peak_gemm([g for g in records if g.get("phase") == r.get("phase")])
+    phases = {r.get("phase") for r in records}
+    phase_peaks = {p: peak_gemm([r for r in records if r.get("phase") == p]) for p in phases}
     groups = {}
     for r in records:
         if r["task"] != "gemm":

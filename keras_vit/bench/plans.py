@@ -39,9 +39,12 @@ GEMM_BF16_CONFIGS = tuple(Config(f"gemm/{f}", "gemm", options={"framework": f}) 
 INLINE_GEMM_FRAMEWORKS = ("tensorflow", "torch")
 
 
-def inline_gemms(n):
+def with_inline_gemms(configs, n):
+    """`configs` and, when there are any, the inline GEMMs of size `n` that ride along with them."""
+    if not configs:
+        return configs
     item = (dict(n=n, dtype="float32"),)
-    return [
+    return configs + [
         Config(f"gemm/{f}", "gemm", options={"framework": f}, task="gemm", items=item) for f in INLINE_GEMM_FRAMEWORKS
     ]
 
@@ -84,15 +87,11 @@ def full_plan(
         if all_configs:
             configs += EXTRA_CONFIGS
         items = [dict(batch=b, dtype="float32") for b in batches]
-        configs = _select(configs, only)
-        if configs:
-            configs += inline_gemms(gemm_n)
+        configs = with_inline_gemms(_select(configs, only), gemm_n)
         phases.append(Phase(f"{variant} inference", "infer", items, configs, model_spec(variant)))
     for variant in train_models:
         items = [dict(batch=train_batch, dtype=d) for d in train_dtypes]
-        configs = _select(TRAINING_CONFIGS, only)
-        if configs:
-            configs += inline_gemms(gemm_n)
+        configs = with_inline_gemms(_select(TRAINING_CONFIGS, only), gemm_n)
         phases.append(Phase(f"{variant} training", "train", items, configs, model_spec(variant), rounds=train_rounds))
     return Plan([p for p in phases if p.configs], rounds=rounds, seed=seed)
 
