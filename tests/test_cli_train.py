@@ -58,6 +58,13 @@ def test_flags_override_the_recipe():
     assert config.image_size == 384 and config.weight_decay == 0.0
     _, config = config_from_args(parser.parse_args(["train", "--mixed-precision", "bfloat16", "--no-jit"]))
     assert config.mixed_precision == "bfloat16" and config.jit_compile is False
+    # fmnist-long trains in bfloat16 without XLA; both can be turned back.
+    recipe, config = config_from_args(parser.parse_args(["train", "--recipe", "fmnist-long"]))
+    assert config.mixed_precision == "bfloat16" and config.jit_compile is False
+    _, config = config_from_args(
+        parser.parse_args(["train", "--recipe", "fmnist-long", "--mixed-precision", "none", "--jit"])
+    )
+    assert config.mixed_precision is None and config.jit_compile is True
 
 
 @needs_data

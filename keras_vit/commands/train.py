@@ -12,6 +12,8 @@ Examples:
 A killed run resumes where it stopped when restarted with the same --name (BackupAndRestore).
 """
 
+import argparse
+
 HELP = "train or fine-tune a ViT (default: a small ViT on Fashion-MNIST)"
 
 
@@ -105,7 +107,13 @@ def add_arguments(parser):
         default=None,
         help="Keras mixed_<dtype> policy (the head stays float32)",
     )
-    g.add_argument("--no-jit", action="store_false", dest="jit_compile", default=None, help="do not compile with XLA")
+    g.add_argument(
+        "--jit",
+        action=argparse.BooleanOptionalAction,
+        dest="jit_compile",
+        default=None,
+        help="compile the train step with XLA (default: the recipe's; on for all but fmnist-long)",
+    )
     g.add_argument("--out", default=None, help="parent folder of the run folders (default: runs)")
     g.add_argument("--name", default=None, help="run folder name (default: <model>-<time>); reuse it to resume")
     g.add_argument(
