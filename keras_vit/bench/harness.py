@@ -3,7 +3,8 @@
 Fairness, by construction:
 - every configuration (implementation × backend × compile mode) is a long-lived worker process of its
   own (`worker.py`), since Keras's backend is fixed per process; building and compiling happen before
-  any timing and are reported apart (`first_call_s`);
+  any timing, two workers at a time (`Plan.setup_parallel`), and are reported apart (`first_call_s`,
+  so measured beside another worker's set-up);
 - the timing is `rounds` rounds; in each round every (configuration, item) pair is measured once, in
   a freshly shuffled order, so drift in the machine's load (other users, thermal state) spreads over
   all configurations instead of landing on whichever ran last;
@@ -18,6 +19,7 @@ Phases group the work by model and task, so only one model size is in memory per
 each worker's peak RSS belongs to one (configuration, model, task).
 """
 
+import concurrent.futures
 import dataclasses
 import json
 import os
@@ -81,6 +83,7 @@ class Plan:
     second_call_below_s: float = 5.0  # after compiling, one more untimed call when the first was quicker
     max_call_s: float = 120.0  # a configuration slower than this per call is skipped, with the reason
     prepare_timeout_s: float = 900.0
+    setup_parallel: int = 2  # workers set up at a time (the timed rounds are one measurement at a time)
     seed: int = 0
 
 
@@ -241,53 +244,11 @@ class Suite:
         files = {}
         if phase.model is not None:
             files = self._files(phase.model, max(item["batch"] for item in phase.items))
-        for config in phase.configs:
-            reason = missing(config.runner)
-            if reason:
-                self._skip(phase, config, None, reason)
-                continue
-            log_path = os.path.join(self.out_dir, "logs", f"{config.name.replace('/', '_')}.log")
-            try:
-                workers[config.name] = Worker(config, log_path)
-            except (WorkerError, RequestError) as error:
-                self._skip(phase, config, None, f"could not start: {error}")
-
-        prepared = []
-        for config in phase.configs:
-            worker = workers.get(config.name)
-            task = config.task_in(phase)
-            for index, item in enumerate(config.items_in(phase)):
-                if worker is None:
-                    break
-                full = dict(item, task=task, model=phase.model, **files)
-                key = f"{phase.name}#{index}"
-                try:
-                    info = worker.request(
-                        plan.prepare_timeout_s,
-                        cmd="prepare",
-                        key=key,
-                        item=full,
-                        second_call_below_s=plan.second_call_below_s,
-                    )["info"]
-                except RequestError as error:
-                    self._skip(phase, config, item, str(error))
-                    continue
-                except WorkerError as error:
-                    self._skip(phase, config, item, str(error))
-                    workers.pop(config.name).close()
-                    worker = None
-                    continue
-                if info["call_s"] > plan.max_call_s:
-                    self._skip(
-                        phase, config, item, f"one call takes {info['call_s']:.0f} s (> {plan.max_call_s:.0f} s)"
-                    )
-                    continue
-                second = f"then {info['call_s']:.3f} s" if "second_call_s" in info else "(no second call)"
-                self.log(
-                    f"  ready {config.name:24s} {_item_label(task, item):16s} "
-                    f"first call {info['first_call_s']:6.1f} s, {second}"
-                )
-                prepared.append(dict(config=config, item=item, key=key, info=info, times=[], loads=[]))
+        # Set-up (start, build, compile, first calls) runs `setup_parallel` workers at a time; the timed
+        # rounds below run one measurement at a time.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=plan.setup_parallel) as pool:
+            ready = pool.map(lambda config: self._prepare(phase, config, files, workers), phase.configs)
+            prepared = [entry for entries in ready for entry in entries]
 
         rounds = phase.rounds or plan.rounds
         for round_index in range(rounds):
@@ -356,6 +317,50 @@ class Suite:
                 record["rates"] = rates
             record.update(spread(rates))
             self.records.append(record)
+
+    def _prepare(self, phase, config, files, workers):
+        """Starts `config`'s worker and prepares its items: the entries ready to be timed."""
+        plan = self.plan
+        reason = missing(config.runner)
+        if reason:
+            self._skip(phase, config, None, reason)
+            return []
+        log_path = os.path.join(self.out_dir, "logs", f"{config.name.replace('/', '_')}.log")
+        try:
+            worker = workers[config.name] = Worker(config, log_path)
+        except (WorkerError, RequestError) as error:
+            self._skip(phase, config, None, f"could not start: {error}")
+            return []
+        task = config.task_in(phase)
+        prepared = []
+        for index, item in enumerate(config.items_in(phase)):
+            full = dict(item, task=task, model=phase.model, **files)
+            key = f"{phase.name}#{index}"
+            try:
+                info = worker.request(
+                    plan.prepare_timeout_s,
+                    cmd="prepare",
+                    key=key,
+                    item=full,
+                    second_call_below_s=plan.second_call_below_s,
+                )["info"]
+            except RequestError as error:
+                self._skip(phase, config, item, str(error))
+                continue
+            except WorkerError as error:
+                self._skip(phase, config, item, str(error))
+                workers.pop(config.name).close()
+                break
+            if info["call_s"] > plan.max_call_s:
+                self._skip(phase, config, item, f"one call takes {info['call_s']:.0f} s (> {plan.max_call_s:.0f} s)")
+                continue
+            second = f"then {info['call_s']:.3f} s" if "second_call_s" in info else "(no second call)"
+            self.log(
+                f"  ready {config.name:24s} {_item_label(task, item):16s} "
+                f"first call {info['first_call_s']:6.1f} s, {second}"
+            )
+            prepared.append(dict(config=config, item=item, key=key, info=info, times=[], loads=[]))
+        return prepared
 
     def _parity(self, phase, workers, files):
         """Max |logits − keras_vit's| on the same images and weights, as shipped and with tanh GELU."""

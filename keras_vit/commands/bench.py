@@ -24,7 +24,11 @@ def add_arguments(parser):
     parser.add_argument("--no-train", action="store_true", help="skip the training phases")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved inference rounds (default %(default)s)")
     parser.add_argument("--train-rounds", type=int, default=2, help="interleaved training rounds (default %(default)s)")
-    parser.add_argument("--all", action="store_true", help="also keras-hub on JAX, and the Keras peers on every model")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="also keras-hub on JAX, keras_vit training on JAX, and the Keras peers on every model",
+    )
     parser.add_argument("--only", nargs="*", default=None, help="keep configurations whose name contains a word")
     parser.add_argument("--gemm-n", type=int, default=4096, help="GEMM side for the peak rate (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="weights, inputs and measurement order")

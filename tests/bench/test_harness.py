@@ -49,6 +49,22 @@ def test_quick_bench_runs_one_configuration_and_writes_its_files(tmp_path):
     assert (tmp_path / "logs").is_dir() and (tmp_path / "progress.log").exists()
 
 
+def test_two_workers_set_up_side_by_side_then_timed_in_config_order(tmp_path):
+    # Two configurations set up concurrently (setup_parallel=2): both are timed, recorded in the plan's
+    # order, and the second computes keras_vit's logits (parity against the first).
+    configs = [
+        harness.Config("keras_vit/tf", "keras_vit", "tensorflow", {"xla": False}),
+        harness.Config("keras_vit/tf-xla", "keras_vit", "tensorflow", {"xla": True}),
+    ]
+    phase = harness.Phase("tiny inference", "infer", [dict(batch=2, dtype="float32")], configs, TINY)
+    plan = harness.Plan([phase], rounds=2, min_time=0.0, max_calls=1, settle_s=0.0, setup_parallel=2)
+    results = harness.Suite(plan, str(tmp_path), log=lambda line: None).run()
+    assert results["skipped"] == []
+    assert [r["config"] for r in results["records"]] == ["keras_vit/tf", "keras_vit/tf-xla"]
+    assert all(r["samples"] == 2 for r in results["records"])
+    assert results["records"][1]["max_abs_diff"] < 1e-5
+
+
 def test_random_checkpoint_is_the_official_layout(tmp_path):
     """keras_vit's strict loader takes every tensor, and its logits match the independent NumPy forward pass."""
     path = checkpoint.write_random_checkpoint(tmp_path / "tiny.npz", SIZES, image_size=32, classes=10, seed=3)
