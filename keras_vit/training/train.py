@@ -111,7 +111,8 @@ class _TimeBudget(keras.callbacks.Callback):
     After the first epoch (its compilation step left out) the run gets as many epochs as fit, at most
     `max_epochs`. After each later epoch the plan is made again from the mean length of the last three
     epochs: it shortens when they ran slower (a busier machine) and, in the first half of the run,
-    lengthens when they ran faster (see `epochs_within`). The schedule's length (a variable of
+    lengthens when they ran faster (see `epochs_within`). An epoch's length includes the work between
+    epochs (the other callbacks' checkpoints and logs): the mean of the last three such gaps is added. The schedule's length (a variable of
     the optimizer, see `WarmupDecay.make_adjustable`) follows, so the learning rate still decays to its end value.
     """
 
@@ -124,9 +125,13 @@ class _TimeBudget(keras.callbacks.Callback):
         self._epoch_start = None
         self._first_batch_end = None
         self._lengths = []
+        self._epoch_end = None
+        self._gaps = []
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = self.clock()
+        if self._epoch_end is not None:
+            self._gaps.append(self._epoch_start - self._epoch_end)
         self._first_batch_end = None
         if self.epochs is None and epoch > 0:
             # A resumed run: the length chosen before the interruption was restored with the optimizer.
@@ -146,6 +151,8 @@ class _TimeBudget(keras.callbacks.Callback):
             epoch_s = (now - self._first_batch_end) * steps / (steps - 1)
         self._lengths.append(epoch_s)
         epoch_s = sum(self._lengths[-3:]) / len(self._lengths[-3:])
+        if self._gaps:
+            epoch_s += sum(self._gaps[-3:]) / len(self._gaps[-3:])
         epochs = epochs_within(epoch, epoch_s, left, self.epochs, self.max_epochs)
         if epochs != self.epochs:
             print(
@@ -157,6 +164,7 @@ class _TimeBudget(keras.callbacks.Callback):
             self.schedule.set_total_steps(epochs * self.steps_per_epoch)
         if epoch + 1 >= self.epochs:
             self.model.stop_training = True
+        self._epoch_end = self.clock()
 
 
 def _export_saved_model(model, path):

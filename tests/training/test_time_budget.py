@@ -29,7 +29,7 @@ class _Clock:
         return self.now
 
 
-def _run(epoch_lengths, budget_s, max_epochs=20, steps=10, compile_s=0.0):
+def _run(epoch_lengths, budget_s, max_epochs=20, steps=10, compile_s=0.0, gap_s=0.0):
     """Drives `_TimeBudget` through epochs of the given lengths; returns (epochs run, planned totals, schedule)."""
     clock = _Clock()
     schedule = WarmupDecay(1e-3, max_epochs * steps, 0)
@@ -46,6 +46,7 @@ def _run(epoch_lengths, budget_s, max_epochs=20, steps=10, compile_s=0.0):
         plans.append(callback.epochs)
         if callback.model.stop_training:
             return epoch + 1, plans, schedule
+        clock.now += gap_s  # the other callbacks' end-of-epoch work
     return len(epoch_lengths), plans, schedule
 
 
@@ -67,6 +68,14 @@ def test_slower_epochs_shorten_and_faster_ones_lengthen_the_run():
     # Epochs that slow down late cut the run: after epoch 4, 300 s left at a mean of 167 s → 6 in all.
     epochs, plans, _ = _run([100.0, 100.0, 100.0, 100.0, 300.0, 300.0, 300.0], 1000.0)
     assert plans[0] == 10 and plans[4] == 6 and epochs == 6
+
+
+def test_work_between_epochs_counts():
+    # 90-s epochs with 10 s of checkpointing after each, 1000-s budget. After epoch 0 no gap is known yet:
+    # 910 s left at 90 s → 11 in all. After epoch 1 (t = 190) an epoch costs 100 s: 810 s left → 10 in all,
+    # which end at 10 · 90 + 9 · 10 = 990 s; 11 would have ended at 1090 s.
+    epochs, plans, _ = _run([90.0] * 20, 1000.0, gap_s=10.0)
+    assert plans[:2] == [11, 10] and epochs == 10
 
 
 @pytest.mark.parametrize("budget", [50.0, 99.0])
