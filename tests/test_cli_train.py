@@ -59,7 +59,7 @@ def test_flags_override_the_recipe():
     _, config = config_from_args(parser.parse_args(["train", "--mixed-precision", "bfloat16", "--no-jit"]))
     assert config.mixed_precision == "bfloat16" and config.jit_compile is False
     # fmnist-long trains in bfloat16 without XLA; both can be turned back.
-    recipe, config = config_from_args(parser.parse_args(["train", "--recipe", "fmnist-long"]))
+    _, config = config_from_args(parser.parse_args(["train", "--recipe", "fmnist-long"]))
     assert config.mixed_precision == "bfloat16" and config.jit_compile is False
     _, config = config_from_args(
         parser.parse_args(["train", "--recipe", "fmnist-long", "--mixed-precision", "none", "--jit"])

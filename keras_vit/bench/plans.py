@@ -75,8 +75,8 @@ def full_plan(
 ):
     """The CPU suite: GEMM peak, inference per model and batch, training steps.
 
-    `all_configs` adds keras-hub on JAX, keras_vit training on JAX, and runs the Keras peers on every model; `only` keeps the
-    configurations whose name contains one of its words.
+    `all_configs` adds keras-hub on JAX, keras_vit training on JAX, and runs the Keras peers on every
+    model; `only` keeps the configurations whose name contains one of its words.
     """
     phases = [Phase("GEMM float32", "gemm", [dict(n=gemm_n, dtype="float32")], _select(GEMM_CONFIGS, only))]
     if train_models and "bfloat16" in train_dtypes:

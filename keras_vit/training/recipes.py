@@ -324,7 +324,7 @@ RECIPES = {
     "fmnist": FMNIST,
     # The same model for up to 60 epochs within 75 minutes, with random crops as well, in bfloat16 without XLA:
     # on a CPU with avx512_bf16 (oneDNN) that trains vit_fmnist_cs4 at 1.4x the images/s of float32 with XLA
-    # (examples/train_throughput.py). On a CPU without native bfloat16, pass --mixed-precision none and drop --no-jit.
+    # (examples/train_throughput.py). On a CPU without native bfloat16, pass --mixed-precision none --jit.
     "fmnist-long": dataclasses.replace(
         FMNIST,
         epochs=60,

@@ -112,8 +112,9 @@ class _TimeBudget(keras.callbacks.Callback):
     `max_epochs`. After each later epoch the plan is made again from the mean length of the last three
     epochs: it shortens when they ran slower (a busier machine) and, in the first half of the run,
     lengthens when they ran faster (see `epochs_within`). An epoch's length includes the work between
-    epochs (the other callbacks' checkpoints and logs): the mean of the last three such gaps is added. The schedule's length (a variable of
-    the optimizer, see `WarmupDecay.make_adjustable`) follows, so the learning rate still decays to its end value.
+    epochs (the other callbacks' checkpoints and logs): the mean of the last three such gaps is added.
+    The schedule's length (a variable of the optimizer, see `WarmupDecay.make_adjustable`) follows, so
+    the learning rate still decays to its end value.
     """
 
     def __init__(self, budget_s, start_time, reserve_s, schedule, steps_per_epoch, max_epochs, clock=time.time):
