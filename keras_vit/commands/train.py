@@ -45,6 +45,11 @@ def add_arguments(parser):
     )
     g.add_argument("--weights", default=None, help="registered weights name or a checkpoint path (fine-tuning)")
     g.add_argument(
+        "--init-from",
+        default=None,
+        help="a .keras model whose weights start every layer but the head (e.g. pretrain-mpp's encoder.keras)",
+    )
+    g.add_argument(
         "--image-size", type=int, default=None, help="training resolution; larger than the weights' resizes the posemb"
     )
     g.add_argument("--drop-path", type=float, default=None, help="stochastic depth rate of the last block")
@@ -125,6 +130,7 @@ def add_arguments(parser):
 FIELDS = (
     "model",
     "weights",
+    "init_from",
     "image_size",
     "drop_path",
     "dropout",

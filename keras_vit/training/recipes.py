@@ -200,7 +200,9 @@ class TrainConfig:
 
     Model: `model` is a name of `MODELS` (small ViTs defined here), a catalog name (`vit_b16`, ...) or a
     `.keras` file; `weights`, `image_size` (default: the model's/weights' own), `drop_path` (stochastic depth,
-    growing linearly with depth to this value) and `dropout` as in `keras_vit.ViT`.
+    growing linearly with depth to this value) and `dropout` as in `keras_vit.ViT`; `init_from` a `.keras`
+    model (e.g. the `encoder.keras` of `keras-vit pretrain-mpp`) whose weights start every layer but the head
+    (`keras_vit.weights.transfer.transfer_weights`).
     Data: `dataset` "fashion_mnist" (IDX files in `data_dir`, default Debian's) or "tfds:NAME";
     `val_size` training images held out for validation and the best-model checkpoint.
     Optimisation: `optimizer` "adamw" (`pretrain_optimizer`) or "sgd" (`finetune_optimizer`); `lr` peak;
@@ -213,6 +215,7 @@ class TrainConfig:
 
     model: str = "vit_fmnist_cs4"
     weights: str | None = None
+    init_from: str | None = None
     image_size: int | None = None
     drop_path: float = 0.0
     dropout: float = 0.0

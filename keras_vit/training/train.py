@@ -47,7 +47,25 @@ class TrainResult:
 
 
 def build_model(config, num_classes):
-    """The model a `TrainConfig` names: a small ViT of `recipes.MODELS`, a catalog name, or a `.keras` file."""
+    """The model a `TrainConfig` names, started from `config.init_from` when it is set."""
+    if config.init_from and (config.weights is not None or config.model.endswith(".keras")):
+        raise ValueError(
+            "`init_from` starts a newly built model; it cannot be combined with `weights` or a `.keras` model. "
+            f"Received: init_from={config.init_from!r}, model={config.model!r}, weights={config.weights!r}"
+        )
+    model = _new_model(config, num_classes)
+    if config.init_from:
+        import keras_vit  # noqa: F401  (registers the custom layers)
+        from keras_vit.weights.transfer import transfer_weights
+
+        source = keras.saving.load_model(config.init_from, compile=False)
+        copied = transfer_weights(source, model)
+        print(f"Started {len(copied)} layers of {model.name} from {config.init_from} (the head is new).")
+    return model
+
+
+def _new_model(config, num_classes):
+    """A small ViT of `recipes.MODELS`, a catalog name, or a `.keras` file."""
     if config.model.endswith(".keras"):
         import keras_vit  # noqa: F401  (registers the custom layers)
 

@@ -112,7 +112,7 @@ def check_architecture(info, wanted):
         )
 
 
-def _fit_posemb(value, layer, interpolation):
+def fit_posemb(value, layer, interpolation):
     """Class-token row and grid size of the checkpoint's posemb → the model's."""
     prefix = layer.num_prefix_tokens
     gh, gw = layer.grid_size
@@ -149,7 +149,7 @@ def load_npz(model, params, interpolation="linear"):
         variable = table[key]
         model_has.discard(key)
         if key == npz.POSEMB_KEY:
-            value = _fit_posemb(value, model.get_layer("posembed_input"), interpolation)
+            value = fit_posemb(value, model.get_layer("posembed_input"), interpolation)
         if key.startswith("head/") and value.shape != tuple(variable.shape):
             head_classes = value.shape[-1]
             continue
