@@ -74,7 +74,7 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
         if data is None:
             data = data_lib.load(config.dataset, config.data_dir, config.val_size, config.seed)
         classifier = build_model(dataclasses.replace(config, init_from=None), data.num_classes)
-        encoder = keras.Model(classifier.inputs, classifier.get_layer("encoder_norm").output, name=config.model)
+        encoder = keras.Model(classifier.input, classifier.get_layer("encoder_norm").output, name=config.model)
         model = masked_patch_predictor(
             encoder, bits, corrupt_rate, mask_rate, random_rate, seed=config.seed, name=f"mpp_{config.model}"
         )
@@ -113,6 +113,7 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
             steps_per_epoch=steps,
             validation_data=val_ds,
             callbacks=[keras.callbacks.CSVLogger(paths["csv"])],
+            shuffle=False,  # the dataset shuffles itself
             verbose=config.verbose,
         )
         train_time = time.time() - fit_start
