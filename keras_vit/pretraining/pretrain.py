@@ -3,8 +3,6 @@
 import dataclasses
 import json
 import os
-import shlex
-import sys
 import time
 
 import keras
@@ -58,7 +56,7 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
     from keras_vit import data as data_lib
     from keras_vit.data.pipeline import images_only, make_dataset
     from keras_vit.pretraining.model import masked_patch_predictor
-    from keras_vit.training.train import build_model
+    from keras_vit.training.train import build_model, run_record
 
     config = dataclasses.replace(config or MPP_FMNIST, **overrides)
     if config.time_budget_min:
@@ -123,8 +121,7 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
         val_loss = history["val_loss"][-1] if "val_loss" in history else None
         val_accuracy = history["val_patch_accuracy"][-1] if "val_patch_accuracy" in history else None
         results = dict(
-            command=" ".join(shlex.quote(a) for a in sys.argv),
-            config={k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(config).items()},
+            **run_record(config),
             mpp=dict(bits=bits, corrupt_rate=corrupt_rate, mask_rate=mask_rate, random_rate=random_rate),
             backend=keras.backend.backend(),
             val_loss=val_loss,

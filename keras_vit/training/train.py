@@ -95,6 +95,14 @@ def _new_model(config, num_classes):
     )
 
 
+def run_record(config):
+    """The command line and the config of a run, as `results.json` records them."""
+    return dict(
+        command=" ".join(shlex.quote(a) for a in sys.argv),
+        config={k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(config).items()},
+    )
+
+
 def _run_dir(config):
     name = config.name or f"{config.model.replace('/', '_')}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
     return os.path.join(config.out, name)
@@ -378,8 +386,7 @@ def train(config=None, callbacks=(), data=None, **overrides):
         final.save(paths["model"])
         wall = time.time() - start
         results = dict(
-            command=" ".join(shlex.quote(a) for a in sys.argv),
-            config={k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(config).items()},
+            **run_record(config),
             data=data.description,
             backend=keras.backend.backend(),
             test_accuracy=float(test["accuracy"]),

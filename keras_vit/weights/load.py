@@ -128,6 +128,18 @@ def fit_posemb(value, layer, interpolation):
     return value
 
 
+def mismatches(source, missing, unexpected, misshaped):
+    """One line naming every missing, unexpected and mis-shaped entry (empty when there are none)."""
+    problems = []
+    if missing:
+        problems.append(f"missing in {source}: {sorted(missing)}")
+    if unexpected:
+        problems.append(f"unexpected in {source}: {sorted(unexpected)}")
+    if misshaped:
+        problems.append(f"mis-shaped: {misshaped}")
+    return " | ".join(problems)
+
+
 def load_npz(model, params, interpolation="linear"):
     """Assigns a normalised official checkpoint to `model`, strictly.
 
@@ -158,15 +170,9 @@ def load_npz(model, params, interpolation="linear"):
             continue
         assignments.append((variable, value))
     missing = sorted(k for k in model_has if not (head_classes is not None and k.startswith("head/")))
-    problems = []
-    if missing:
-        problems.append(f"missing in the checkpoint: {missing}")
-    if unexpected:
-        problems.append(f"unexpected in the checkpoint: {sorted(unexpected)}")
-    if misshaped:
-        problems.append(f"mis-shaped: {misshaped}")
+    problems = mismatches("the checkpoint", missing, unexpected, misshaped)
     if problems:
-        raise ValueError("The checkpoint does not match the model. " + " | ".join(problems))
+        raise ValueError("The checkpoint does not match the model. " + problems)
     for variable, value in assignments:
         variable.assign(np.asarray(value, dtype=variable.dtype))
     if head_classes is not None:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_vit.weights.load import fit_posemb
+from keras_vit.weights.load import fit_posemb, mismatches
 
 # Layers that belong to a task, not to the encoder: the target keeps its own.
 HEAD_LAYERS = ("head", "pre_logits")
@@ -48,19 +48,12 @@ def transfer_weights(source, target, interpolation="linear"):
             misshaped.append(f"{name}: source {[v.shape for v in values]}, target {shapes}")
             continue
         copies.append((layer, values))
-    unexpected = sorted(set(from_layers) - set(to_layers) - set(HEAD_LAYERS) - set(PRETRAINING_LAYERS))
-    problems = []
-    if missing:
-        problems.append(f"missing in the source: {sorted(missing)}")
-    if unexpected:
-        problems.append(f"unexpected in the source: {unexpected}")
-    if misshaped:
-        problems.append(f"mis-shaped: {misshaped}")
+    unexpected = set(from_layers) - set(to_layers) - set(HEAD_LAYERS) - set(PRETRAINING_LAYERS)
+    problems = mismatches("the source", missing, unexpected, misshaped)
     if problems:
         raise ValueError(
             f"The weights of {source.name!r} do not fit {target.name!r}; build the target with the source's "
-            "architecture (width, depth, heads, MLP, patch size, class token, position embedding). "
-            + " | ".join(problems)
+            "architecture (width, depth, heads, MLP, patch size, class token, position embedding). " + problems
         )
     for layer, values in copies:
         layer.set_weights(values)
