@@ -19,7 +19,7 @@ def test_help_lists_the_commands_and_flags(capsys):
     with pytest.raises(SystemExit):
         cli.main(["--help"])
     out = capsys.readouterr().out
-    assert "train" in out and "fewshot" in out
+    assert "train" in out and "fewshot" in out and "pretrain-mpp" in out
     with pytest.raises(SystemExit):
         cli.main(["train", "--help"])
     out = capsys.readouterr().out
@@ -37,6 +37,7 @@ def test_help_lists_the_commands_and_flags(capsys):
         "--out",
         "--drop-path",
         "--label-smoothing",
+        "--init-from",
     ):
         assert flag in out
     with pytest.raises(SystemExit):
