@@ -68,6 +68,8 @@ def _block(layer, input_shape, output_shape):
     tokens, hidden = input_shape[1], input_shape[2]
     projections = 4 * tokens * hidden * hidden  # q, k, v, out
     attention = 2 * tokens * tokens * hidden  # QKᵀ and AV over all heads
+    if layer.relative_positions:
+        attention += tokens * tokens * hidden  # each query against its offsets' embeddings
     mlp = 2 * tokens * hidden * layer.mlp_dim
     return projections + attention + mlp
 

@@ -1,4 +1,5 @@
 import keras
+import numpy as np
 from keras import ops
 
 from keras_vit.layers.attention import IMPLEMENTATIONS, dot_product_attention
@@ -15,6 +16,10 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         num_heads: number of heads; must divide the input width.
         attention_dropout: dropout rate on the attention weights.
         implementation: "auto", "einsum" or "fused" (see `dot_product_attention`).
+        relative_positions: 0 (off), or the token count T for 1-D relative position attention (paper Appendix
+            D.4): a learned embedding `r` `(2T − 1, head_dim)` per relative offset, shared by the heads; each
+            query also attends to the embeddings of its offsets, and `q · r[j − i] / √head_dim` is added to the
+            logit of query i and key j (tokens in sequence order, the class token first).
 
     Call args:
         inputs: `(batch, tokens, hidden)`.
@@ -24,7 +29,7 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         `(batch, tokens, hidden)`.
     """
 
-    def __init__(self, num_heads, attention_dropout=0.0, implementation="auto", **kwargs):
+    def __init__(self, num_heads, attention_dropout=0.0, implementation="auto", relative_positions=0, **kwargs):
         super().__init__(**kwargs)
         if implementation not in IMPLEMENTATIONS:
             raise ValueError(
@@ -33,6 +38,7 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         self.num_heads = num_heads
         self.attention_dropout = attention_dropout
         self.implementation = implementation
+        self.relative_positions = relative_positions
         self.seed_generator = keras.random.SeedGenerator() if attention_dropout > 0 else None
 
     def build(self, input_shape):
@@ -57,6 +63,24 @@ class MultiHeadSelfAttention(keras.layers.Layer):
             )
         self.out_kernel = self.add_weight(name="out_kernel", shape=(self.num_heads, head_dim, hidden), initializer=init)
         self.out_bias = self.add_weight(name="out_bias", shape=(hidden,), initializer="zeros")
+        if self.relative_positions:
+            self.relative_embedding = self.add_weight(
+                name="relative_embedding",
+                shape=(2 * self.relative_positions - 1, head_dim),
+                initializer=keras.initializers.RandomNormal(stddev=0.02),
+            )
+
+    def _relative_bias(self, q):
+        tokens = self.relative_positions
+        if q.shape[1] != tokens:
+            raise ValueError(
+                f"This attention learned relative positions for {tokens} tokens; build the model for this image "
+                f"size (relative position attention has no resampling). Received: {q.shape[1]} tokens"
+            )
+        offsets = np.arange(tokens)[None, :] - np.arange(tokens)[:, None] + tokens - 1
+        table = ops.take(ops.cast(self.relative_embedding, q.dtype), offsets, axis=0)  # (T, T, head_dim)
+        scale = 1.0 / np.sqrt(q.shape[-1])
+        return ops.einsum("bqhd,qkd->bhqk", q * ops.cast(scale, q.dtype), table)
 
     def call(self, inputs, training=False, return_attention_weights=False):
         q = ops.einsum("btd,dhk->bthk", inputs, self.query_kernel) + self.query_bias
@@ -66,6 +90,7 @@ class MultiHeadSelfAttention(keras.layers.Layer):
             q,
             k,
             v,
+            bias=self._relative_bias(q) if self.relative_positions else None,
             dropout_rate=self.attention_dropout,
             training=training,
             return_weights=return_attention_weights,
@@ -85,5 +110,6 @@ class MultiHeadSelfAttention(keras.layers.Layer):
             num_heads=self.num_heads,
             attention_dropout=self.attention_dropout,
             implementation=self.implementation,
+            relative_positions=self.relative_positions,
         )
         return config

@@ -19,6 +19,7 @@ class TransformerBlock(keras.layers.Layer):
         attention_dropout: dropout on the attention weights.
         drop_path: stochastic depth rate (per-sample residual branch drop).
         attention_implementation: "auto", "einsum" or "fused".
+        relative_positions: 0, or the token count for relative position attention (`MultiHeadSelfAttention`).
 
     Call args:
         inputs: `(batch, tokens, hidden)`.
@@ -36,6 +37,7 @@ class TransformerBlock(keras.layers.Layer):
         attention_dropout=0.0,
         drop_path=0.0,
         attention_implementation="auto",
+        relative_positions=0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -45,11 +47,13 @@ class TransformerBlock(keras.layers.Layer):
         self.attention_dropout = attention_dropout
         self.drop_path = drop_path
         self.attention_implementation = attention_implementation
+        self.relative_positions = relative_positions
         self.norm1 = keras.layers.LayerNormalization(epsilon=1e-6, name="LayerNorm_0", dtype=self.dtype_policy)
         self.attention = MultiHeadSelfAttention(
             num_heads,
             attention_dropout=attention_dropout,
             implementation=attention_implementation,
+            relative_positions=relative_positions,
             name="MultiHeadDotProductAttention_1",
             dtype=self.dtype_policy,
         )
@@ -114,5 +118,6 @@ class TransformerBlock(keras.layers.Layer):
             attention_dropout=self.attention_dropout,
             drop_path=self.drop_path,
             attention_implementation=self.attention_implementation,
+            relative_positions=self.relative_positions,
         )
         return config

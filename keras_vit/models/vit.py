@@ -8,7 +8,7 @@ from keras_vit.weights import load
 
 CLASSIFIERS = ("token", "gap")
 POOLINGS = (None, "token", "avg")
-POSEMBS = ("learned", "learned_2d", "sincos2d", "none")
+POSEMBS = ("learned", "learned_2d", "sincos2d", "relative", "none")
 
 
 def _check_choice(name, value, choices):
@@ -86,6 +86,11 @@ def build_vit(
         raise ValueError(
             "A classifier='gap' model has no class token to pool; use pooling='avg'. Received: pooling='token'"
         )
+    if posemb == "relative" and dynamic_image_size:
+        raise ValueError(
+            "Relative position attention is learned for one token count; build the model for one image size "
+            "(dynamic_image_size=False). Received: posemb='relative', dynamic_image_size=True"
+        )
     if classifier_activation is not None:
         keras.activations.get(classifier_activation)
     if variant is None:
@@ -134,7 +139,7 @@ def build_vit(
     x = keras.layers.Reshape((-1, hidden_size), name="tokens")(grid)
     if prefix:
         x = ClassToken(name="cls")(x)
-    if posemb != "none":
+    if posemb not in ("none", "relative"):
         x = AddPositionEmbs(grid_size, prefix, kind=posemb, interpolation=posemb_interpolation, name="posembed_input")(
             x, grid=grid
         )
@@ -147,6 +152,7 @@ def build_vit(
             attention_dropout=attention_dropout,
             drop_path=drop_path * i / max(depth - 1, 1),
             attention_implementation=attention_implementation,
+            relative_positions=prefix + grid_size[0] * grid_size[1] if posemb == "relative" else 0,
             name=f"encoderblock_{i}",
         )(x)
     x = keras.layers.LayerNormalization(epsilon=1e-6, name="encoder_norm")(x)
@@ -274,7 +280,8 @@ def ViT(
         classifier: "token" (class token) or "gap" (global average of the patch tokens).
         representation_size: width of a `pre_logits` Dense + tanh before the head (the original
             ImageNet-21k checkpoints); None for none.
-        posemb: "learned" (1-D, the paper's default), "learned_2d", "sincos2d" or "none".
+        posemb: "learned" (1-D, the paper's default), "learned_2d", "sincos2d", "relative" (1-D relative
+            position attention in every block, paper Appendix D.4; fixed image size) or "none".
         posemb_interpolation: "linear" (official, corner-aligned) or "bicubic" (timm) for resizing it.
         dropout, attention_dropout, drop_path: regularisation rates (drop path grows linearly with depth).
         dynamic_image_size: input `(None, None, 3)`; the position embedding is resized in the graph to

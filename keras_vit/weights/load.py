@@ -99,7 +99,11 @@ def check_architecture(info, wanted):
             continue
         if key == "representation_size" and value is None:
             continue  # taken from the checkpoint
-        if key == "posemb" and info[key] == "learned" and value in ("learned", "learned_2d", "sincos2d", "none"):
+        if (
+            key == "posemb"
+            and info[key] == "learned"
+            and value in ("learned", "learned_2d", "sincos2d", "relative", "none")
+        ):
             if value != "learned":
                 diffs.append(f"posemb: checkpoint 'learned', model {value!r}")
             continue

@@ -81,6 +81,8 @@ def infer_config(params):
         representation_size=int(params["pre_logits/kernel"].shape[1]) if "pre_logits/kernel" in params else None,
         posemb="learned" if POSEMB_KEY in params else "none",
     )
+    if "Transformer/encoderblock_0/MultiHeadDotProductAttention_1/relative_embedding" in params:
+        config["posemb"] = "relative"
     if "head/kernel" in params:
         config["classes"] = int(params["head/kernel"].shape[1])
     if "conv_root/kernel" in params:  # hybrid: units per stage from `block{s}/unit{u}/...`, width from the root
@@ -118,6 +120,8 @@ def _block(block):
         prefix = f"MultiHeadDotProductAttention_1/{name}"
         table[f"{prefix}/kernel"] = getattr(att, f"{name}_kernel")
         table[f"{prefix}/bias"] = getattr(att, f"{name}_bias")
+    if att.relative_positions:
+        table["MultiHeadDotProductAttention_1/relative_embedding"] = att.relative_embedding
     table.update({f"MlpBlock_3/Dense_0/{k}": v for k, v in _dense(block.mlp_dense_0).items()})
     table.update({f"MlpBlock_3/Dense_1/{k}": v for k, v in _dense(block.mlp_dense_1).items()})
     return table
