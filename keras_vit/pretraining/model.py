@@ -18,6 +18,10 @@ class MaskedPatchPredictor(keras.Model):
     `masked_patch_predictor`.
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patch_accuracy = keras.metrics.Mean(name="patch_accuracy")
+
     def _weights_and_logits(self, y_pred):
         weight = ops.cast(ops.not_equal(y_pred["mode"], INTACT), "float32")
         return weight, ops.cast(y_pred["logits"], "float32")
@@ -36,10 +40,6 @@ class MaskedPatchPredictor(keras.Model):
         for extra in self.losses:
             loss = loss + ops.sum(ops.cast(extra, "float32"))
         return loss
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.patch_accuracy = keras.metrics.Mean(name="patch_accuracy")
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         weight, logits = self._weights_and_logits(y_pred)
