@@ -1,0 +1,172 @@
+"""Accuracy against training compute (the paper's Figure 5) at toy scale, on Fashion-MNIST.
+
+Small models of increasing size train with the same recipe for the same fixed number of epochs (no time budget,
+so the result does not depend on the machine's speed), each through `keras_vit.training.train`:
+
+- plain ViTs of the `vit_fmnist_p7` shape (16 tokens of 7×7 pixels, 6 blocks, GAP head) at widths 32, 64 and
+  128 (1, 2 and 4 heads, MLP twice the width; width 128 is `vit_fmnist_p7` itself);
+- `vit_fmnist`, the plain ViT on 49 tokens of 4×4 pixels (width 96, 4 blocks);
+- `hybrid_fmnist` of examples/hybrid_vs_vit.py (the `vit_fmnist_p7` Transformer on a tiny ResNet's 4×4 map);
+- `vit_fmnist_cs4`, the default model (four 3×3 convolutions, then the `vit_fmnist` Transformer on 49 tokens).
+
+Training compute = 3 × forward FLOPs per image × images seen (epochs × steps × batch): the backward pass costs
+about twice the forward one. The script prints a table (parameters, forward GFLOPs per image, training compute,
+test accuracy, 5-shot linear accuracy) and writes `compute_efficiency.png` (accuracy against compute, log scale)
+and `compute_efficiency.json` to `--out`.
+
+    python examples/compute_efficiency.py                 # 3 epochs per model (the README table)
+    python examples/compute_efficiency.py --quick         # smoke run: 20 steps each
+"""
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import tempfile
+
+from hybrid_vs_vit import hybrid_fmnist  # the script's folder is on sys.path when it runs
+
+import keras_vit
+from keras_vit.bench.flops import count_flops
+from keras_vit.models import catalog
+from keras_vit.training import MODELS, train
+
+SHOTS = (1, 5, 10, 25)
+
+
+def p7_at_width(width):
+    """A constructor for the `vit_fmnist_p7` shape at `width` (heads = width / 32, MLP = 2 × width)."""
+    build, sizes = MODELS["vit_fmnist_p7"]
+    sizes = dict(sizes, hidden_size=width, num_heads=max(width // 32, 1), mlp_dim=2 * width)
+    name = f"vit_fmnist_p7_w{width}"
+
+    def constructor(weights=None, image_size=None, classes=10, **kwargs):
+        kwargs = dict(sizes, **kwargs)
+        if image_size is not None:
+            kwargs["image_size"] = image_size
+        return build(classes=classes, name=name, **kwargs)
+
+    return name, constructor
+
+
+def plot(rows, path):
+    import matplotlib
+    import matplotlib.ticker
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colours = {"ViT": "tab:blue", "hybrid": "tab:orange", "conv stem": "tab:green"}
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for family, colour in colours.items():
+        points = [r for r in rows if r["family"] == family]
+        if points:
+            ax.scatter(
+                [r["train_tflops"] for r in points],
+                [100 * r["test_accuracy"] for r in points],
+                color=colour,
+                label=family,
+                zorder=3,
+            )
+    for r in rows:
+        ax.annotate(
+            r["model"],
+            (r["train_tflops"], 100 * r["test_accuracy"]),
+            textcoords="offset points",
+            xytext=(5, 4),
+            fontsize=8,
+        )
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.margins(x=0.25, y=0.1)
+    ax.set_xlabel("training compute (TFLOPs, 3 × forward FLOPs × images seen)")
+    ax.set_ylabel("Fashion-MNIST test accuracy (%)")
+    ax.set_title(f"Accuracy against training compute ({rows[0]['epochs']} epoch(s) each)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per model (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=None, help="folder for the runs, the plot and the JSON (default: temporary)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 epoch of 20 steps per model")
+    args = parser.parse_args(argv)
+
+    out = args.out or tempfile.mkdtemp(prefix="compute_efficiency_")
+    common = dict(
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        time_budget_min=None,
+        seed=args.seed,
+        fewshot_shots=SHOTS,
+        save_saved_model=False,
+        out=out,
+        verbose=2,
+    )
+    if args.quick:
+        common.update(epochs=1, steps_per_epoch=20, val_size=500)
+
+    models = []
+    for width in (32, 64):
+        name, constructor = p7_at_width(width)
+        catalog.register(name, constructor)
+        models.append((name, "ViT"))
+    catalog.register("hybrid_fmnist", hybrid_fmnist)
+    models += [
+        ("vit_fmnist_p7", "ViT"),
+        ("vit_fmnist", "ViT"),
+        ("hybrid_fmnist", "hybrid"),
+        ("vit_fmnist_cs4", "conv stem"),
+    ]
+
+    rows = []
+    for name, family in models:
+        result = train("fmnist", model=name, name=name, **common)
+        # count_flops is 2 × count_macs: FLOPs (multiplies and adds counted apart) of the matrix products
+        # (convolutions, dense layers, attention), per image, forward pass only.
+        flops = count_flops(result.model)
+        images = result.epochs * result.steps_per_epoch * args.batch_size
+        rows.append(
+            dict(
+                model=name,
+                family=family,
+                params=result.model.count_params(),
+                forward_gflops=flops / 1e9,
+                epochs=result.epochs,
+                images_seen=images,
+                train_tflops=3 * flops * images / 1e12,
+                test_accuracy=result.test_accuracy,
+                fewshot={f"{k}shot": v for k, v in result.fewshot.items()},
+                train_time_s=round(result.train_time_s, 1),
+            )
+        )
+
+    command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+    with open(os.path.join(out, "compute_efficiency.json"), "w") as f:
+        json.dump(dict(command=command, keras_vit=keras_vit.__version__, rows=rows), f, indent=2)
+    plot(rows, os.path.join(out, "compute_efficiency.png"))
+
+    print(f"\nCommand: {command}")
+    print(
+        "| model | params | forward GFLOPs / image | training compute (TFLOPs) | test accuracy | 5-shot | train time (s) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| `{r['model']}` | {r['params']:,} | {r['forward_gflops']:.4f} | {r['train_tflops']:.2f} | "
+            f"{r['test_accuracy']:.4f} | {r['fewshot']['5shot']:.4f} | {r['train_time_s']:.0f} |"
+        )
+    print(f"Plot: {os.path.join(out, 'compute_efficiency.png')}")
+    print(f"Table: {os.path.join(out, 'compute_efficiency.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
