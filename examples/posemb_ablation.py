@@ -3,7 +3,7 @@
 The Transformer of the `vit_fmnist_p7` recipe model (16 tokens of 7×7 pixels, width 128, 6 blocks, GAP head)
 is trained five times with `posemb` "none", "learned" (1-D, the paper's default), "learned_2d" (a learned row
 and a learned column embedding, summed), "sincos2d" (fixed 2-D sine-cosine) and "relative" (the paper's 1-D
-relative position attention: no added embedding, a learned bias per token offset in every block): same recipe,
+relative position attention: no added embedding, each query also attends to a learned embedding per token offset, in every block): same recipe,
 same seed, the same fixed number of epochs (no time budget, so the result does not depend on the machine's
 speed), each through `keras_vit.training.train`. The script prints test accuracy and the few-shot linear
 accuracy of the `pre_logits` representation (1, 5, 10, 25 images per class, 3 draws) beside the paper's
