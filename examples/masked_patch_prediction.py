@@ -4,7 +4,7 @@
    images without their labels: half of the patch embeddings corrupted, each corrupted patch's mean
    grey level (3 bits per channel) predicted.
 2. Linear few-shot evaluation (1/5/10/25 images per class, the paper's §4.1 probe) of the frozen features:
-   randomly initialised encoder against the pre-trained one.
+   randomly initialised encoder against the pre-trained one (`pretrain_mpp` reports the latter).
 3. Fine-tuning with labels through `keras_vit.training.train`, from scratch and from the pre-trained encoder
    (`init_from`), with the same recipe: on all 55,000 training images, and on 1,000 of them.
 
@@ -19,26 +19,14 @@ import sys
 import tempfile
 
 import keras
-import numpy as np
 
 from keras_vit import data as data_lib
-from keras_vit.data.pipeline import images_only, make_dataset
 from keras_vit.fewshot import fewshot_evaluate
 from keras_vit.pretraining.pretrain import MPP_FMNIST, pretrain_mpp
 from keras_vit.training import build_model, get_recipe, train
-from keras_vit.weights.transfer import transfer_weights
+from keras_vit.training.train import fewshot_setup
 
 SHOTS = (1, 5, 10, 25)
-
-
-def few_shot(model, data, seed):
-    def preprocess(images):
-        batches = make_dataset(
-            (images, np.zeros(len(images), "int32")), image_size=(28, 28), num_classes=10, batch_size=256, cache=False
-        )
-        return images_only(batches)
-
-    return fewshot_evaluate(model, data.train, data.test, shots=SHOTS, num_classes=10, seeds=3, preprocess=preprocess)
 
 
 def main(argv=None):
@@ -58,14 +46,15 @@ def main(argv=None):
     data = data_lib.load("fashion_mnist", val_size=5000, seed=0)
     pre = pretrain_mpp(MPP_FMNIST, epochs=args.pretrain_epochs, data=data, out=out, name="mpp", verbose=2, **quick)
 
-    # Few-shot probes of the frozen features: the classifier's `pre_logits` is the mean of the encoder's tokens.
+    # Few-shot probes of the frozen features (the classifier's `pre_logits`: the mean of the encoder's tokens).
+    # pretrain_mpp probed its encoder already; the randomly initialised one is probed here the same way.
     finetune = dataclasses.replace(
         get_recipe("fmnist"), model="vit_fmnist", time_budget_min=None, save_saved_model=False, verbose=2, out=out
     )
-    scratch_model = build_model(finetune, 10)
-    pretrained_model = build_model(finetune, 10)
-    transfer_weights(pre.encoder, pretrained_model)
-    probes = {name: few_shot(m, data, 0) for name, m in (("scratch", scratch_model), ("mpp", pretrained_model))}
+    common = dict(image_size=(28, 28), num_classes=10, batch_size=finetune.batch_size)
+    fewshot_train, fewshot_test, fewshot_kwargs = fewshot_setup(finetune, data, common)
+    scratch = fewshot_evaluate(build_model(finetune, 10), fewshot_train, fewshot_test, **fewshot_kwargs)
+    probes = {"scratch": scratch, "mpp": pre.fewshot}
 
     small = dataclasses.replace(data, train=(data.train[0][: args.small_labels], data.train[1][: args.small_labels]))
     rows = []

@@ -2,7 +2,8 @@
 
 Half of each image's patch embeddings are corrupted (80 % a learned [mask] embedding, 10 % another patch's,
 10 % left) and the model predicts each corrupted patch's mean colour, 3 bits per channel. Labels are not
-used. Writes runs/<name>/encoder.keras, mpp.keras, log.csv and results.json.
+used. Then the frozen encoder's features are probed by few-shot linear evaluation (1, 5, 10, 25 images per
+class). Writes runs/<name>/encoder.keras, mpp.keras, log.csv and results.json.
 
 Examples:
     keras-vit pretrain-mpp --name mpp                       # vit_fmnist on Fashion-MNIST's images, 10 epochs
@@ -11,6 +12,8 @@ Examples:
 """
 
 import argparse
+
+from keras_vit.commands.train import _shots
 
 HELP = "self-supervised pre-training by masked patch prediction (paper §4.6)"
 
@@ -31,6 +34,8 @@ FIELDS = (
     "out",
     "name",
     "verbose",
+    "fewshot_shots",
+    "fewshot_seeds",
 )
 
 
@@ -53,6 +58,10 @@ def add_arguments(parser):
     parser.add_argument("--out", default=None, help="parent folder of the run folders (default: runs)")
     parser.add_argument("--name", default=None, help="run folder name (default: mpp_<model>)")
     parser.add_argument("--verbose", type=int, default=None, help="Keras fit verbosity")
+    parser.add_argument(
+        "--fewshot-shots", type=_shots, default=None, help="few-shot probe of the encoder: comma list of k or 'none'"
+    )
+    parser.add_argument("--fewshot-seeds", type=int, default=None, help="random draws averaged by the probe")
     g = parser.add_argument_group("masked patch prediction")
     g.add_argument("--bits", type=int, default=3, help="bits per channel of the mean-colour target (default 3)")
     g.add_argument("--corrupt-rate", type=float, default=0.5, help="patches corrupted (default 0.5)")

@@ -20,7 +20,6 @@ MPP_FMNIST = dataclasses.replace(
     warmup=0.05,
     label_smoothing=0.0,
     augment=("flip",),
-    fewshot_shots=(),
     save_saved_model=False,
 )
 
@@ -32,6 +31,7 @@ class PretrainResult:
     run_dir: str
     val_loss: float | None
     val_patch_accuracy: float | None
+    fewshot: dict
     history: dict
     train_time_s: float
     paths: dict
@@ -42,11 +42,15 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
     """Pre-trains a plain ViT by masked patch prediction and saves its encoder.
 
     Args:
-        config: a `TrainConfig` (default `MPP_FMNIST`); its model, data, optimisation and output fields are
-            used (labels, few-shot, augmentations other than crops and flips, and the time budget are not).
+        config: a `TrainConfig` (default `MPP_FMNIST`); its model, data, optimisation, few-shot and output
+            fields are used (labels only by the few-shot probe; augmentations other than crops and flips, and the
+            time budget, are not).
         bits, corrupt_rate, mask_rate, random_rate: as `masked_patch_predictor`.
         data: optional `keras_vit.data.Data` instead of loading `config.dataset`.
         **overrides: `TrainConfig` fields replacing the config's.
+
+    After pre-training, the frozen encoder's features (the classifier's `pre_logits`: its class token, or the
+    mean of its tokens) are probed by few-shot linear evaluation (`config.fewshot_shots`, paper §4.1).
 
     Returns:
         `PretrainResult`. Under `config.out/config.name`: `encoder.keras` (the ViT without its head: start a
@@ -55,8 +59,10 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
     """
     from keras_vit import data as data_lib
     from keras_vit.data.pipeline import images_only, make_dataset
+    from keras_vit.fewshot import fewshot_evaluate
     from keras_vit.pretraining.model import masked_patch_predictor
-    from keras_vit.training.train import build_model, run_record
+    from keras_vit.training.train import build_model, fewshot_setup, run_record
+    from keras_vit.weights.transfer import transfer_weights
 
     config = dataclasses.replace(config or MPP_FMNIST, **overrides)
     if config.time_budget_min:
@@ -117,6 +123,12 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
         train_time = time.time() - fit_start
         encoder.save(paths["encoder"])
         model.save(paths["mpp"])
+        fewshot = {}
+        if config.fewshot_shots:
+            probe = build_model(dataclasses.replace(config, init_from=None), data.num_classes)
+            transfer_weights(encoder, probe)
+            fewshot_train, fewshot_test, fewshot_kwargs = fewshot_setup(config, data, common)
+            fewshot = fewshot_evaluate(probe, fewshot_train, fewshot_test, **fewshot_kwargs)
         history = {k: [float(x) for x in v] for k, v in history.history.items()}
         val_loss = history["val_loss"][-1] if "val_loss" in history else None
         val_accuracy = history["val_patch_accuracy"][-1] if "val_patch_accuracy" in history else None
@@ -126,6 +138,7 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
             backend=keras.backend.backend(),
             val_loss=val_loss,
             val_patch_accuracy=val_accuracy,
+            fewshot={f"{k}shot": v for k, v in fewshot.items()},
             train_time_s=round(train_time, 1),
             history=history,
         )
@@ -133,7 +146,11 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
             json.dump(results, f, indent=2)
         if val_accuracy is not None:
             print(f"\nValidation: loss {val_loss:.4f}, patch accuracy {val_accuracy:.4f} (corrupted patches)")
+        if fewshot:
+            print(
+                "Few-shot linear accuracy of the encoder: " + ", ".join(f"{k}-shot {v:.4f}" for k, v in fewshot.items())
+            )
         print(f"Encoder: {paths['encoder']}  (fine-tune: keras-vit train --model {config.model} --init-from it)")
-        return PretrainResult(run_dir, val_loss, val_accuracy, history, train_time, paths, encoder)
+        return PretrainResult(run_dir, val_loss, val_accuracy, fewshot, history, train_time, paths, encoder)
     finally:
         keras.config.set_dtype_policy(previous_policy)

@@ -103,6 +103,35 @@ def run_record(config):
     )
 
 
+def fewshot_setup(config, data, common):
+    """`(train, test, fewshot_evaluate keyword arguments)` for a config's few-shot evaluation.
+
+    The data are the raw images as arrays (at most what the evaluation can use); the selected ones are
+    preprocessed on the fly by the same pipeline as training (`common`: `make_dataset`'s image_size,
+    num_classes and batch_size).
+    """
+    from keras_vit.data.pipeline import as_arrays, images_only, make_dataset
+
+    fewshot_train = fewshot_test = None
+    if config.fewshot_shots:
+        limit = max(20 * max(config.fewshot_shots) * data.num_classes, 5000)
+        image_size = common["image_size"]
+        fewshot_train = data.train if isinstance(data.train, tuple) else as_arrays(data.train, image_size, limit)
+        fewshot_test = data.test if isinstance(data.test, tuple) else as_arrays(data.test, image_size, 10_000)
+
+    def preprocess(images):
+        return images_only(make_dataset((images, np.zeros(len(images), "int32")), cache=False, **common))
+
+    kwargs = dict(
+        shots=config.fewshot_shots,
+        num_classes=data.num_classes,
+        seeds=config.fewshot_seeds,
+        batch_size=config.batch_size,
+        preprocess=preprocess,
+    )
+    return fewshot_train, fewshot_test, kwargs
+
+
 def _run_dir(config):
     name = config.name or f"{config.model.replace('/', '_')}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
     return os.path.join(config.out, name)
@@ -228,7 +257,7 @@ def train(config=None, callbacks=(), data=None, **overrides):
     config = dataclasses.replace(config, **overrides)
 
     from keras_vit import data as data_lib
-    from keras_vit.data.pipeline import as_arrays, images_only, make_dataset
+    from keras_vit.data.pipeline import make_dataset
     from keras_vit.training.strategy import get_strategy
 
     keras.utils.set_random_seed(config.seed)
@@ -304,23 +333,7 @@ def train(config=None, callbacks=(), data=None, **overrides):
             backup=os.path.join(run_dir, "backup"),
         )
 
-        # Few-shot data as arrays: the raw images (selected ones are preprocessed on the fly).
-        fewshot_train = fewshot_test = None
-        if config.fewshot_shots:
-            limit = max(20 * max(config.fewshot_shots) * data.num_classes, 5000)
-            fewshot_train = data.train if isinstance(data.train, tuple) else as_arrays(data.train, image_size, limit)
-            fewshot_test = data.test if isinstance(data.test, tuple) else as_arrays(data.test, image_size, 10_000)
-
-        def preprocess(images):
-            return images_only(make_dataset((images, np.zeros(len(images), "int32")), cache=False, **common))
-
-        fewshot_kwargs = dict(
-            shots=config.fewshot_shots,
-            num_classes=data.num_classes,
-            seeds=config.fewshot_seeds,
-            batch_size=config.batch_size,
-            preprocess=preprocess,
-        )
+        fewshot_train, fewshot_test, fewshot_kwargs = fewshot_setup(config, data, common)
         builtin = []
         if config.fewshot_shots and config.fewshot_every:
             # First, so that the CSV, TensorBoard and History callbacks see its `fewshot_*` logs.

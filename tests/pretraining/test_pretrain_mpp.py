@@ -7,8 +7,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_vit import cli
-from keras_vit.data import fashion_mnist
+from keras_vit import cli, preprocess_input
+from keras_vit.data import fashion_mnist, load
+from keras_vit.fewshot import fewshot_evaluate
 from keras_vit.training import build_model, get_recipe
 
 HAVE_FILES = os.path.exists(os.path.join(fashion_mnist.DEFAULT_DIR, "train-images-idx3-ubyte.gz"))
@@ -21,6 +22,7 @@ pytestmark = [
 def test_cli_pretrains_and_train_starts_from_the_encoder(tmp_path):
     out = str(tmp_path)
     argv = ["pretrain-mpp", "--model", "vit_tiny", "--epochs", "1", "--steps", "2", "--batch-size", "32"]
+    argv += ["--fewshot-shots", "1,2", "--fewshot-seeds", "1"]
     assert cli.main(argv + ["--val-size", "64", "--out", out, "--name", "mpp", "--verbose", "0"]) == 0
     run = tmp_path / "mpp"
     results = json.loads((run / "results.json").read_text())
@@ -31,6 +33,16 @@ def test_cli_pretrains_and_train_starts_from_the_encoder(tmp_path):
 
     config = get_recipe("fmnist").__class__(model="vit_tiny", init_from=str(run / "encoder.keras"))
     model = build_model(config, num_classes=10)
+    # The reported probe is the few-shot evaluation of the saved encoder's features, recomputed here.
+    data = load("fashion_mnist", val_size=64, seed=0)
+
+    def preprocess(images):
+        return preprocess_input(np.repeat(images[..., None], 3, axis=-1))
+
+    expected = fewshot_evaluate(
+        model, data.train, data.test, shots=(1, 2), num_classes=10, seeds=1, batch_size=32, preprocess=preprocess
+    )
+    assert results["fewshot"] == pytest.approx({f"{k}shot": v for k, v in expected.items()}, abs=1e-6)
     for name in ("embedding", "posembed_input", "encoderblock_1", "encoder_norm"):
         for got, want in zip(model.get_layer(name).get_weights(), encoder.get_layer(name).get_weights(), strict=True):
             np.testing.assert_array_equal(got, want)
