@@ -19,6 +19,7 @@ HELP = "self-supervised pre-training by masked patch prediction (paper §4.6)"
 
 FIELDS = (
     "model",
+    "init_from",
     "dataset",
     "data_dir",
     "val_size",
@@ -43,6 +44,7 @@ def add_arguments(parser):
     from keras_vit.training.recipes import MODELS
 
     parser.add_argument("--model", default=None, help=f"a plain ViT: one of {sorted(MODELS)} or a catalog name")
+    parser.add_argument("--init-from", default=None, help="continue from a saved encoder.keras")
     parser.add_argument("--dataset", default=None, help="fashion_mnist (default) or tfds:NAME")
     parser.add_argument("--data-dir", default=None, help="folder with the Fashion-MNIST IDX files, or the tfds dir")
     parser.add_argument("--val-size", type=int, default=None, help="images held out to validate the loss")

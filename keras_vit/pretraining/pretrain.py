@@ -77,7 +77,7 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
     try:
         if data is None:
             data = data_lib.load(config.dataset, config.data_dir, config.val_size, config.seed)
-        classifier = build_model(dataclasses.replace(config, init_from=None), data.num_classes)
+        classifier = build_model(config, data.num_classes)  # `init_from` continues from a saved encoder
         encoder = keras.Model(classifier.input, classifier.get_layer("encoder_norm").output, name=config.model)
         model = masked_patch_predictor(
             encoder, bits, corrupt_rate, mask_rate, random_rate, seed=config.seed, name=f"mpp_{config.model}"
