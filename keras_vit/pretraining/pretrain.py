@@ -43,8 +43,8 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
 
     Args:
         config: a `TrainConfig` (default `MPP_FMNIST`); its model, data, optimisation, few-shot and output
-            fields are used (labels only by the few-shot probe; augmentations other than crops and flips, and the
-            time budget, are not).
+            fields are used (labels only by the few-shot probe; augmentations other than crops and flips, the
+            time budget and distribution strategies are not: it runs on the default device).
         bits, corrupt_rate, mask_rate, random_rate: as `masked_patch_predictor`.
         data: optional `keras_vit.data.Data` instead of loading `config.dataset`.
         **overrides: `TrainConfig` fields replacing the config's.
@@ -69,6 +69,11 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
         raise ValueError(
             "Pre-training runs a fixed number of epochs; set epochs instead. "
             f"Received: time_budget_min={config.time_budget_min}"
+        )
+    if config.strategy not in ("auto", "one_device"):
+        raise ValueError(
+            "pretrain_mpp runs on one device (no distribution strategy yet); use strategy='auto'. "
+            f"Received: strategy={config.strategy!r}"
         )
     keras.utils.set_random_seed(config.seed)
     previous_policy = keras.config.dtype_policy()

@@ -48,3 +48,12 @@ def test_cli_pretrains_and_train_starts_from_the_encoder(tmp_path):
             np.testing.assert_array_equal(got, want)
     with pytest.raises(ValueError, match="init_from"):
         build_model(config.__class__(model="vit_b16", weights="imagenet21k", init_from="x.keras"), num_classes=10)
+
+
+def test_unsupported_settings_are_refused():
+    from keras_vit.pretraining.pretrain import pretrain_mpp
+
+    with pytest.raises(ValueError, match="fixed number of epochs"):
+        pretrain_mpp(time_budget_min=5.0)
+    with pytest.raises(ValueError, match="one device"):
+        pretrain_mpp(strategy="mirrored")
