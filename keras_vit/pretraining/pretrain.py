@@ -61,7 +61,7 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
     from keras_vit.data.pipeline import images_only, make_dataset
     from keras_vit.fewshot import fewshot_evaluate
     from keras_vit.pretraining.model import masked_patch_predictor
-    from keras_vit.training.train import build_model, fewshot_setup, run_record
+    from keras_vit.training.train import build_model, fewshot_setup, run_record, steps_per_epoch_for
     from keras_vit.weights.transfer import transfer_weights
 
     config = dataclasses.replace(config or MPP_FMNIST, **overrides)
@@ -87,10 +87,7 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
         model = masked_patch_predictor(
             encoder, bits, corrupt_rate, mask_rate, random_rate, seed=config.seed, name=f"mpp_{config.model}"
         )
-        n_train = len(data.train[0]) if isinstance(data.train, tuple) else int(data.train.cardinality())
-        steps = n_train // config.batch_size
-        if config.steps_per_epoch:
-            steps = min(steps, config.steps_per_epoch)
+        steps = steps_per_epoch_for(config, data)
         optimizer, _ = recipes.make_optimizer(config, config.epochs * steps)
         model.compile(optimizer=optimizer, jit_compile=config.jit_compile)
 

@@ -148,6 +148,21 @@ def _num_examples(data, what):
     return n
 
 
+def steps_per_epoch_for(config, data):
+    """Steps per epoch: `config.steps_per_epoch` when set (the training dataset repeats), else full batches."""
+    if config.steps_per_epoch is not None:
+        steps, n_train = config.steps_per_epoch, None
+    else:
+        n_train = _num_examples(data.train, "training")
+        steps = n_train // config.batch_size
+    if steps < 1:
+        raise ValueError(
+            f"The training data holds fewer images than one batch; lower batch_size. "
+            f"Received: batch_size={config.batch_size}, images={n_train}"
+        )
+    return steps
+
+
 def epochs_within(epoch, epoch_s, left_s, planned, max_epochs):
     """How many epochs in all fit the time left, decided when `epoch` (0-based) has just ended.
 
@@ -275,15 +290,7 @@ def train(config=None, callbacks=(), data=None, **overrides):
         if None in image_size:
             image_size = (config.image_size,) * 2 if config.image_size else (224, 224)
 
-        n_train = _num_examples(data.train, "training") if config.steps_per_epoch is None else None
-        steps_per_epoch = n_train // config.batch_size if n_train is not None else config.steps_per_epoch
-        if config.steps_per_epoch is not None:
-            steps_per_epoch = min(steps_per_epoch, config.steps_per_epoch)
-        if steps_per_epoch < 1:
-            raise ValueError(
-                f"The training data holds fewer images than one batch; lower batch_size. "
-                f"Received: batch_size={config.batch_size}, images={n_train}"
-            )
+        steps_per_epoch = steps_per_epoch_for(config, data)
         total_steps = config.epochs * steps_per_epoch
 
         jit_compile = distribution.resolve_jit(config.jit_compile)
