@@ -62,7 +62,6 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
     from keras_vit.fewshot import fewshot_evaluate
     from keras_vit.pretraining.model import masked_patch_predictor
     from keras_vit.training.train import build_model, fewshot_setup, run_record, steps_per_epoch_for
-    from keras_vit.weights.transfer import transfer_weights
 
     config = dataclasses.replace(config or MPP_FMNIST, **overrides)
     if config.time_budget_min:
@@ -127,10 +126,9 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
         model.save(paths["mpp"])
         fewshot = {}
         if config.fewshot_shots:
-            probe = build_model(dataclasses.replace(config, init_from=None), data.num_classes)
-            transfer_weights(encoder, probe)
+            # `classifier` shares the trained encoder's layers; its `pre_logits` are the encoder's features.
             fewshot_train, fewshot_test, fewshot_kwargs = fewshot_setup(config, data, common)
-            fewshot = fewshot_evaluate(probe, fewshot_train, fewshot_test, **fewshot_kwargs)
+            fewshot = fewshot_evaluate(classifier, fewshot_train, fewshot_test, **fewshot_kwargs)
         history = {k: [float(x) for x in v] for k, v in history.history.items()}
         val_loss = history["val_loss"][-1] if "val_loss" in history else None
         val_accuracy = history["val_patch_accuracy"][-1] if "val_patch_accuracy" in history else None
