@@ -99,14 +99,6 @@ def check_architecture(info, wanted):
             continue
         if key == "representation_size" and value is None:
             continue  # taken from the checkpoint
-        if (
-            key == "posemb"
-            and info[key] == "learned"
-            and value in ("learned", "learned_2d", "sincos2d", "relative", "none")
-        ):
-            if value != "learned":
-                diffs.append(f"posemb: checkpoint 'learned', model {value!r}")
-            continue
         if info[key] != value:
             diffs.append(f"{key}: checkpoint {info[key]!r}, model {value!r}")
     if diffs:
