@@ -1,6 +1,11 @@
 """Arguments and helpers shared by several sub-commands."""
 
 
+def shots_list(text):
+    """`--fewshot-shots` values: "1,5,10" → (1, 5, 10); "none", "0" or "" → ()."""
+    return () if text.lower() in ("", "none", "0") else tuple(int(v) for v in text.split(","))
+
+
 def add_model_arguments(parser, default_model="vit_ti16"):
     parser.add_argument(
         "--model",

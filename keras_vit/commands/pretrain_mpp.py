@@ -13,7 +13,7 @@ Examples:
 
 import argparse
 
-from keras_vit.commands.train import _shots
+from keras_vit.commands.common import shots_list
 
 HELP = "self-supervised pre-training by masked patch prediction (paper §4.6)"
 
@@ -61,7 +61,10 @@ def add_arguments(parser):
     parser.add_argument("--name", default=None, help="run folder name (default: mpp_<model>)")
     parser.add_argument("--verbose", type=int, default=None, help="Keras fit verbosity")
     parser.add_argument(
-        "--fewshot-shots", type=_shots, default=None, help="few-shot probe of the encoder: comma list of k or 'none'"
+        "--fewshot-shots",
+        type=shots_list,
+        default=None,
+        help="few-shot probe of the encoder: comma list of k or 'none'",
     )
     parser.add_argument("--fewshot-seeds", type=int, default=None, help="random draws averaged by the probe")
     g = parser.add_argument_group("masked patch prediction")

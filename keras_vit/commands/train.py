@@ -14,15 +14,13 @@ A killed run resumes where it stopped when restarted with the same --name (Backu
 
 import argparse
 
+from keras_vit.commands.common import shots_list
+
 HELP = "train or fine-tune a ViT (default: a small ViT on Fashion-MNIST)"
 
 
 def _floats(text):
     return tuple(float(v) for v in text.split(",") if v)
-
-
-def _shots(text):
-    return () if text.lower() in ("", "none", "0") else tuple(int(v) for v in text.split(","))
 
 
 def _names(text):
@@ -93,7 +91,7 @@ def add_arguments(parser):
 
     g = parser.add_argument_group("few-shot evaluation")
     g.add_argument(
-        "--fewshot-shots", type=_shots, default=None, help="comma list of k (default 1,5,10,25; 'none' for none)"
+        "--fewshot-shots", type=shots_list, default=None, help="comma list of k (default 1,5,10,25; 'none' for none)"
     )
     g.add_argument("--fewshot-every", type=int, default=None, help="evaluate every n epochs (0: after training only)")
     g.add_argument("--fewshot-seeds", type=int, default=None, help="random draws averaged")
