@@ -97,10 +97,8 @@ class PatchCorruption(keras.layers.Layer):
         return tokens_shape, tuple(tokens_shape[:2])
 
     def compute_output_spec(self, tokens):
-        return (
-            keras.KerasTensor(tokens.shape, dtype=tokens.dtype),
-            keras.KerasTensor(tuple(tokens.shape[:2]), dtype="int32"),
-        )
+        tokens_shape, mode_shape = self.compute_output_shape(tokens.shape)
+        return keras.KerasTensor(tokens_shape, dtype=tokens.dtype), keras.KerasTensor(mode_shape, dtype="int32")
 
     def get_config(self):
         config = super().get_config()
