@@ -50,6 +50,7 @@ def dot_product_attention(
     """
     use_dropout = training and dropout_rate > 0.0
     path = _resolve(implementation)
+    query, key, value = (ops.convert_to_tensor(t) for t in (query, key, value))
     if path == "fused" and not return_weights and not use_dropout:
         return ops.dot_product_attention(query, key, value, bias=bias)
 

@@ -60,7 +60,7 @@ def test_loss_is_the_mean_over_corrupted_patches_only(rng):
     expected = nll[mode != INTACT].mean()
     assert abs(nll[mode == INTACT].mean() - expected) > 1e-3  # the two averages differ, so the test can tell
     mpp.compile(keras.optimizers.Adam())
-    np.testing.assert_allclose(float(mpp.compute_loss(None, None, y_pred)), expected, rtol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(mpp.compute_loss(None, None, y_pred)), expected, rtol=1e-5)
 
 
 def test_fit_learns_flat_colours_and_trains_the_encoder_in_place(rng):

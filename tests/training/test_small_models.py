@@ -54,7 +54,7 @@ def test_conv_stem_computes_convolutions_then_patches():
     # The patch embedding: a (patch, patch, C, D) kernel with stride = patch (no padding at 4 px / 2).
     kernel, bias = [np.asarray(w) for w in model.get_layer("embedding").get_weights()]
     expected = conv_same(y, kernel, bias, 2)
-    np.testing.assert_allclose(np.asarray(tokens), expected, atol=1e-4)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(tokens), expected, atol=1e-4)
 
 
 def test_conv_stem_rejects_sizes_it_cannot_tile():
