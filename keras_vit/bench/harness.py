@@ -161,6 +161,11 @@ class Worker:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                pipe.close()
+            except OSError:  # stdin of a worker that died with unread input
+                pass
         self.log.close()
 
 
