@@ -21,8 +21,9 @@ PEER_CONFIGS = (
     Config("keras_hub/tf-xla", "keras_hub", "tensorflow", {"xla": True}),
     Config("vit_keras/tf-xla", "vit_keras", "tensorflow", {"xla": True}),
 )
-# Only with --all: slower than keras-hub on TensorFlow + XLA in our runs, and a minute per model.
-EXTRA_CONFIGS = (Config("keras_hub/jax", "keras_hub", "jax"),)
+# Only with --all: keras-hub on JAX (slower than on TensorFlow + XLA in our runs, and a minute per model) and
+# keras_vit on the torch backend (eager: the same torch kernels as timm eager).
+EXTRA_CONFIGS = (Config("keras_hub/jax", "keras_hub", "jax"), Config("keras_vit/torch", "keras_vit", "torch"))
 PEER_MODELS = ("S/16", "B/16")
 
 # Training: TensorFlow without XLA is there for bfloat16 (oneDNN's avx512_bf16 products; XLA:CPU's bf16 ones

@@ -2,9 +2,10 @@
 
 Each runs on the backend the worker process was started with (`KERAS_BACKEND`). Inference is the
 model's forward pass compiled once per batch shape: `tf.function` (XLA on or off) on TensorFlow,
-`jax.jit` of `stateless_call` on JAX — the model's own cost, not `predict`'s data plumbing, and the
-same wrapper for every Keras implementation. Training is `model.train_on_batch` after
-`compile(AdamW, sparse cross-entropy from logits)`: Keras's own compiled train step.
+`jax.jit` of `stateless_call` on JAX, eager under `torch.no_grad()` on torch — the model's own cost,
+not `predict`'s data plumbing, and the same wrapper for every Keras implementation. Training is
+`model.train_on_batch` after `compile(AdamW, sparse cross-entropy from logits)`: Keras's own train
+step (compiled on TensorFlow and JAX, eager on torch).
 """
 
 import time
@@ -57,7 +58,8 @@ class KerasRunner:
         else:
             y = np.load(item["labels"])[: item["batch"]]
             step = self._train_step(model, x, y)
-        info = dict(backend=self.backend, xla=self.xla or self.backend == "jax", params=int(model.count_params()))
+        xla = self.backend == "jax" or (self.backend == "tensorflow" and self.xla)
+        info = dict(backend=self.backend, xla=xla, params=int(model.count_params()))
         info.update(self.extra_info(model, item))
         info["build_s"] = time.perf_counter() - start
         return step, info
@@ -81,8 +83,18 @@ class KerasRunner:
                 return model.stateless_call(trainable, non_trainable, images, training=False)[0]
 
             return lambda: forward(trainable, non_trainable, xj).block_until_ready()
+        if self.backend == "torch":
+            import torch
+
+            xt = keras.ops.convert_to_tensor(x)
+
+            def forward():
+                with torch.no_grad():
+                    return model(xt, training=False).cpu()
+
+            return forward
         raise ValueError(
-            f"The Keras runners time the tensorflow and jax backends; set KERAS_BACKEND to one of them. "
+            f"The Keras runners time the tensorflow, jax and torch backends; set KERAS_BACKEND to one of them. "
             f"Received: backend={self.backend!r}"
         )
 
@@ -90,16 +102,9 @@ class KerasRunner:
         model.compile(
             optimizer=keras.optimizers.AdamW(learning_rate=1e-4),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            jit_compile=self.xla or self.backend == "jax",
+            jit_compile=self.backend == "jax" or (self.backend == "tensorflow" and self.xla),
         )
-        if self.backend == "tensorflow":
-            import tensorflow as tf
-
-            x, y = tf.constant(x), tf.constant(y)
-        else:
-            import jax
-
-            x, y = jax.numpy.asarray(x), jax.numpy.asarray(y)
+        x, y = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(y)
         # `train_on_batch` returns the loss as a Python float: the step has finished.
         return lambda: model.train_on_batch(x, y)
 
