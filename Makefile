@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+# PyTorch's CPU build (for the torch-backend test pass; PyPI's Linux wheel is the CUDA build, several GB).
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
 .PHONY: demo test lint bench setup
 setup: $(VENV)/.installed
@@ -17,6 +19,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml | $(FMNIST)
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "torch==2.13.0" --extra-index-url $(TORCH_INDEX)
 	$(BIN)/pip install -q -e ".[test]"
 	touch $@
 
@@ -27,10 +30,11 @@ lint: setup
 	$(BIN)/ruff check keras_vit tests examples
 	$(BIN)/ruff format --check keras_vit tests examples
 
-# Core tests run on both backends; TensorFlow-only parts (tf.data, tf.distribute, SavedModel) on TensorFlow.
+# Core tests run on all three backends; TensorFlow-only parts (tf.data, tf.distribute, SavedModel) on TensorFlow.
 test: setup lint
 	KERAS_BACKEND=tensorflow $(BIN)/pytest -n 2 -q
 	KERAS_BACKEND=jax $(BIN)/pytest -n 2 -q -m "not tf_only"
+	KERAS_BACKEND=torch $(BIN)/pytest -n 2 -q -m "not tf_only"
 
 bench: setup
 	$(BIN)/pip install -q -e ".[bench]"
