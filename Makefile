@@ -19,7 +19,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml | $(FMNIST)
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q "torch==2.13.0" --extra-index-url $(TORCH_INDEX)
+	$(BIN)/pip install -q --no-deps "torch==2.13.0" --extra-index-url $(TORCH_INDEX)
 	$(BIN)/pip install -q -e ".[test]"
 	touch $@
 
