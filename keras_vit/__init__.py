@@ -21,7 +21,9 @@ from keras_vit.models import (
     ViTS16,
     ViTS32,
     ViTTi16,
+    create_model,
     decode_variant,
+    list_models,
 )
 from keras_vit.preprocessing import decode_predictions, preprocess_input
 
@@ -47,10 +49,12 @@ __all__ = [
     "ViTS16",
     "ViTS32",
     "ViTTi16",
+    "create_model",
     "decode_predictions",
     "decode_variant",
     "fewshot_evaluate",
     "layers",
+    "list_models",
     "preprocess_input",
 ]
 

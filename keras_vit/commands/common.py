@@ -10,7 +10,8 @@ def add_model_arguments(parser, default_model="vit_ti16"):
     parser.add_argument(
         "--model",
         default=default_model,
-        help="a model name (vit_ti16, vit_b16, vit_r50_b16, ...) or a saved .keras file (default: %(default)s)",
+        help="a model name (vit_b16, vit_r50_b16, ...; timm names too: vit_base_patch16_384.augreg_in21k_ft_in1k) "
+        "or a saved .keras file (default: %(default)s)",
     )
     parser.add_argument("--weights", default=None, help="registered weights name or a .npz/.weights.h5/.keras path")
     parser.add_argument("--image-size", type=int, default=None, help="input resolution (default: the weights' own)")
@@ -25,8 +26,8 @@ def build_model(args, **overrides):
         import keras_vit  # noqa: F401  (registers the custom layers)
 
         return keras.saving.load_model(args.model)
-    from keras_vit.models.catalog import get_constructor
+    from keras_vit.models.factory import create_model
 
     kwargs = dict(weights=args.weights, image_size=args.image_size, classes=args.classes)
     kwargs.update(overrides)
-    return get_constructor(args.model)(**kwargs)
+    return create_model(args.model, **kwargs)

@@ -39,7 +39,8 @@ def add_arguments(parser):
     g.add_argument(
         "--model",
         default=None,
-        help=f"small ViT {sorted(MODELS)}, a catalog name (vit_b16, ...) or a .keras file (default: the recipe's)",
+        help=f"small ViT {sorted(MODELS)}, a catalog or timm name (vit_b16, vit_base_patch16_224, ...) or a .keras "
+        "file (default: the recipe's)",
     )
     g.add_argument("--weights", default=None, help="registered weights name or a checkpoint path (fine-tuning)")
     g.add_argument(

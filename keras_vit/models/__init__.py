@@ -1,4 +1,5 @@
 from keras_vit.models.configs import VARIANTS, decode_variant
+from keras_vit.models.factory import create_model, list_models
 from keras_vit.models.hybrid import HYBRIDS, ViTHybrid, ViTR26B32, ViTR26S32, ViTR50B16, ViTR50L32, ViTRTi16
 from keras_vit.models.vit import (
     ViT,
@@ -34,5 +35,7 @@ __all__ = [
     "ViTS32",
     "ViTTi16",
     "build_vit",
+    "create_model",
     "decode_variant",
+    "list_models",
 ]

@@ -88,10 +88,10 @@ def _new_model(config, num_classes):
         if config.image_size is not None:
             kwargs["image_size"] = config.image_size
         return build(classes=num_classes, name=config.model, **kwargs)
-    from keras_vit.models.catalog import get_constructor
+    from keras_vit.models.factory import create_model
 
-    return get_constructor(config.model)(
-        weights=config.weights, image_size=config.image_size, classes=num_classes, **regularisation
+    return create_model(
+        config.model, weights=config.weights, image_size=config.image_size, classes=num_classes, **regularisation
     )
 
 

@@ -80,3 +80,19 @@ def test_hash_mismatch_fails_clearly(server):
 def test_registry_alias_imagenet_resolves_to_a_real_file():
     checkpoint = registry.get("B/16", "imagenet")
     assert checkpoint.classes == 1000 and checkpoint.url.startswith(registry.BASE_URL)
+
+
+def test_timm_name_with_tag_loads_the_registered_checkpoint_of_its_resolution(server, monkeypatch):
+    root, base, requests = server
+    params = tiny_ti16_checkpoint()
+    np.savez(root / "Ti_16_ft.npz", **params)
+    digest = hashlib.sha256((root / "Ti_16_ft.npz").read_bytes()).hexdigest()
+    # Ti/16's fine-tuned checkpoints, replaced for this test by one at 32 px (the tag's 224-px file is not there).
+    monkeypatch.setitem(registry._REGISTRY, "Ti/16", {})
+    register_tiny(f"{base}/Ti_16_ft.npz", digest, "augreg_in21k_ft_in1k")
+    model = keras_vit.create_model("vit_tiny_patch16_32.augreg_in21k_ft_in1k", classifier_activation=None)
+    x = np.random.default_rng(1).uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(model.predict(x, verbose=0), reference.forward(params, x, heads=3), atol=1e-4)
+    assert requests == ["/Ti_16_ft.npz"]
+    with pytest.raises(ValueError, match=r"No augreg_in21k_ft_in1k checkpoint of Ti/16 at 224 px \(released: 32 px\)"):
+        keras_vit.create_model("vit_tiny_patch16_224.augreg_in21k_ft_in1k")
