@@ -8,6 +8,22 @@ from keras_vit.pretraining.corruption import INTACT, PatchCorruption
 from keras_vit.pretraining.targets import MeanColourTargets, num_target_classes
 
 
+class PatchCrossEntropy(keras.losses.Loss):
+    """Softmax cross-entropy per patch, reduced as the mean over the patches of weight 1 (the corrupted ones).
+
+    As a `keras.losses.Loss`, its mean is divided by the replica count under `tf.distribute`, like Keras's own
+    losses: the strategy sums the replicas' gradients. Log-softmax and a gather rather than the sparse
+    cross-entropy op, whose label check XLA drops noisily.
+    """
+
+    def __init__(self, name="patch_cross_entropy"):
+        super().__init__(name=name, reduction="mean_with_sample_weight")
+
+    def call(self, y_true, y_pred):
+        targets = ops.expand_dims(ops.cast(y_true, "int32"), -1)
+        return -ops.take_along_axis(ops.log_softmax(y_pred, axis=-1), targets, axis=-1)[..., 0]
+
+
 @keras.saving.register_keras_serializable(package="keras_vit")
 class MaskedPatchPredictor(keras.Model):
     """A functional model whose outputs are `{"logits", "targets", "mode"}`, with its own loss and metric.
@@ -21,6 +37,7 @@ class MaskedPatchPredictor(keras.Model):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.patch_accuracy = keras.metrics.Mean(name="patch_accuracy")
+        self.patch_cross_entropy = PatchCrossEntropy()
 
     def _weights_and_logits(self, y_pred):
         weight = ops.cast(ops.not_equal(y_pred["mode"], INTACT), "float32")
@@ -33,12 +50,9 @@ class MaskedPatchPredictor(keras.Model):
                 "compile it without `loss`: `model.compile(optimizer)`."
             )
         weight, logits = self._weights_and_logits(y_pred)
-        # log-softmax and a gather rather than the sparse cross-entropy op, whose label check XLA drops noisily.
-        targets = ops.expand_dims(ops.cast(y_pred["targets"], "int32"), -1)
-        cross_entropy = -ops.take_along_axis(ops.log_softmax(logits, axis=-1), targets, axis=-1)[..., 0]
-        loss = ops.sum(cross_entropy * weight) / ops.maximum(ops.sum(weight), 1.0)
-        for extra in self.losses:
-            loss = loss + ops.sum(ops.cast(extra, "float32"))
+        loss = self.patch_cross_entropy(y_pred["targets"], logits, sample_weight=weight)
+        if self.losses:  # regularisers and `add_loss` terms, summed (and scaled per replica) by Keras
+            loss = loss + super().compute_loss(x, y, y_pred, sample_weight, training=training)
         return loss
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):

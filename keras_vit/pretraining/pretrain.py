@@ -43,8 +43,10 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
 
     Args:
         config: a `TrainConfig` (default `MPP_FMNIST`); its model, data, optimisation, few-shot and output
-            fields are used (labels only by the few-shot probe; augmentations other than crops and flips, the
-            time budget and distribution strategies are not: it runs on the default device).
+            fields are used (labels only by the few-shot probe; augmentations other than crops and flips and the
+            time budget are not). `config.strategy` distributes it as `train` does. Under `tf.distribute`
+            the replicas draw the same corruption positions for their shares of a batch (as Keras's dropout
+            draws the same masks); under JAX's `DataParallel` every image draws its own.
         bits, corrupt_rate, mask_rate, random_rate: as `masked_patch_predictor`.
         data: optional `keras_vit.data.Data` instead of loading `config.dataset`.
         **overrides: `TrainConfig` fields replacing the config's.
@@ -61,7 +63,8 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
     from keras_vit.data.pipeline import images_only, make_dataset
     from keras_vit.fewshot import fewshot_evaluate
     from keras_vit.pretraining.model import masked_patch_predictor
-    from keras_vit.training.train import build_model, fewshot_setup, run_record, steps_per_epoch_for
+    from keras_vit.training.strategy import get_strategy
+    from keras_vit.training.train import build_model, fewshot_setup, run_record, steps_per_epoch_for, worker_run_dir
 
     config = dataclasses.replace(config or MPP_FMNIST, **overrides)
     if config.time_budget_min:
@@ -69,26 +72,25 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
             "Pre-training runs a fixed number of epochs; set epochs instead. "
             f"Received: time_budget_min={config.time_budget_min}"
         )
-    if config.strategy not in ("auto", "one_device"):
-        raise ValueError(
-            "pretrain_mpp runs on one device (no distribution strategy yet); use strategy='auto'. "
-            f"Received: strategy={config.strategy!r}"
-        )
     keras.utils.set_random_seed(config.seed)
     previous_policy = keras.config.dtype_policy()
     if config.mixed_precision:
         keras.config.set_dtype_policy(f"mixed_{config.mixed_precision}")
+    previous_distribution = keras.distribution.distribution() if keras.backend.backend() == "jax" else None
     try:
+        distribution = get_strategy(config.strategy, tpu=config.tpu)
         if data is None:
             data = data_lib.load(config.dataset, config.data_dir, config.val_size, config.seed)
-        classifier = build_model(config, data.num_classes)  # `init_from` continues from a saved encoder
-        encoder = keras.Model(classifier.input, classifier.get_layer("encoder_norm").output, name=config.model)
-        model = masked_patch_predictor(
-            encoder, bits, corrupt_rate, mask_rate, random_rate, seed=config.seed, name=f"mpp_{config.model}"
-        )
         steps = steps_per_epoch_for(config, data)
-        optimizer, _ = recipes.make_optimizer(config, config.epochs * steps)
-        model.compile(optimizer=optimizer, jit_compile=config.jit_compile)
+        jit_compile = distribution.resolve_jit(config.jit_compile)
+        with distribution.scope():
+            classifier = build_model(config, data.num_classes)  # `init_from` continues from a saved encoder
+            encoder = keras.Model(classifier.input, classifier.get_layer("encoder_norm").output, name=config.model)
+            model = masked_patch_predictor(
+                encoder, bits, corrupt_rate, mask_rate, random_rate, seed=config.seed, name=f"mpp_{config.model}"
+            )
+            optimizer, _ = recipes.make_optimizer(config, config.epochs * steps)
+            model.compile(optimizer=optimizer, jit_compile=jit_compile)
 
         image_size = tuple(encoder.input_shape[1:3])
         common = dict(image_size=image_size, num_classes=data.num_classes, batch_size=config.batch_size)
@@ -96,9 +98,7 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
         train_ds = images_only(make_dataset(data.train, training=True, augment=augment, seed=config.seed, **common))
         val_ds = images_only(make_dataset(data.val, **common)) if data.val is not None else None
 
-        name = config.name or f"mpp_{config.model}"
-        run_dir = os.path.abspath(os.path.join(config.out, name))
-        os.makedirs(run_dir, exist_ok=True)
+        run_dir = worker_run_dir(os.path.join(config.out, config.name or f"mpp_{config.model}"), distribution)
         paths = dict(
             run_dir=run_dir,
             encoder=os.path.join(run_dir, "encoder.keras"),
@@ -108,7 +108,8 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
         )
         print(
             f"Masked patch prediction: {encoder.name}, {encoder.count_params():,} encoder parameters, "
-            f"{config.epochs} epochs × {steps} steps of {config.batch_size}; data {data.description}",
+            f"{config.epochs} epochs × {steps} steps of {config.batch_size}; strategy {distribution.name}, "
+            f"jit_compile={jit_compile}; data {data.description}",
             flush=True,
         )
         fit_start = time.time()
@@ -154,3 +155,5 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
         return PretrainResult(run_dir, val_loss, val_accuracy, fewshot, history, train_time, paths, encoder)
     finally:
         keras.config.set_dtype_policy(previous_policy)
+        if keras.backend.backend() == "jax":
+            keras.distribution.set_distribution(previous_distribution)

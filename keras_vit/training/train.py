@@ -137,6 +137,16 @@ def _run_dir(config):
     return os.path.join(config.out, name)
 
 
+def worker_run_dir(run_dir, distribution):
+    """`run_dir` for the chief; a hidden folder in it for every other worker (each must write its own files)."""
+    run_dir = os.path.abspath(run_dir)
+    if not distribution.is_chief:
+        resolver = distribution.strategy.cluster_resolver
+        run_dir = os.path.join(run_dir, f".{resolver.task_type}_{resolver.task_id}")
+    os.makedirs(run_dir, exist_ok=True)
+    return run_dir
+
+
 def _num_examples(data, what):
     if isinstance(data, tuple):
         return len(data[0])
@@ -323,12 +333,7 @@ def train(config=None, callbacks=(), data=None, **overrides):
         val_ds = make_dataset(data.val, **common) if data.val is not None else None
         test_ds = make_dataset(data.test, **common)
 
-        run_dir = os.path.abspath(_run_dir(config))
-        if not distribution.is_chief:
-            # Every worker must write its checkpoints; only the chief's go to the run folder.
-            resolver = distribution.strategy.cluster_resolver
-            run_dir = os.path.join(run_dir, f".{resolver.task_type}_{resolver.task_id}")
-        os.makedirs(run_dir, exist_ok=True)
+        run_dir = worker_run_dir(_run_dir(config), distribution)
         paths = dict(
             run_dir=run_dir,
             model=os.path.join(run_dir, "model.keras"),
