@@ -6,6 +6,17 @@ def shots_list(text):
     return () if text.lower() in ("", "none", "0") else tuple(int(v) for v in text.split(","))
 
 
+def add_strategy_arguments(parser):
+    """`--strategy` and `--tpu` (on a parser or an argument group)."""
+    parser.add_argument(
+        "--strategy",
+        choices=("auto", "one_device", "mirrored", "multi_worker", "tpu"),
+        default=None,
+        help="distribution strategy (TensorFlow; on JAX, keras.distribution.DataParallel)",
+    )
+    parser.add_argument("--tpu", default=None, help="TPU name or grpc:// address for --strategy tpu")
+
+
 def add_model_arguments(parser, default_model="vit_ti16"):
     parser.add_argument(
         "--model",

@@ -13,7 +13,7 @@ Examples:
 
 import argparse
 
-from keras_vit.commands.common import shots_list
+from keras_vit.commands.common import add_strategy_arguments, shots_list
 
 HELP = "self-supervised pre-training by masked patch prediction (paper §4.6)"
 
@@ -59,13 +59,7 @@ def add_arguments(parser):
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--mixed-precision", choices=("bfloat16", "float16", "none"), default=None)
     parser.add_argument("--jit", action=argparse.BooleanOptionalAction, dest="jit_compile", default=None)
-    parser.add_argument(
-        "--strategy",
-        choices=("auto", "one_device", "mirrored", "multi_worker", "tpu"),
-        default=None,
-        help="distribution strategy (TensorFlow; on JAX, keras.distribution.DataParallel)",
-    )
-    parser.add_argument("--tpu", default=None, help="TPU name or grpc:// address for --strategy tpu")
+    add_strategy_arguments(parser)
     parser.add_argument("--out", default=None, help="parent folder of the run folders (default: runs)")
     parser.add_argument("--name", default=None, help="run folder name (default: mpp_<model>)")
     parser.add_argument("--verbose", type=int, default=None, help="Keras fit verbosity")

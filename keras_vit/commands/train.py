@@ -14,7 +14,7 @@ A killed run resumes where it stopped when restarted with the same --name (Backu
 
 import argparse
 
-from keras_vit.commands.common import shots_list
+from keras_vit.commands.common import add_strategy_arguments, shots_list
 
 HELP = "train or fine-tune a ViT (default: a small ViT on Fashion-MNIST)"
 
@@ -98,13 +98,7 @@ def add_arguments(parser):
     g.add_argument("--fewshot-seeds", type=int, default=None, help="random draws averaged")
 
     g = parser.add_argument_group("execution and outputs")
-    g.add_argument(
-        "--strategy",
-        choices=("auto", "one_device", "mirrored", "multi_worker", "tpu"),
-        default=None,
-        help="distribution strategy (TensorFlow; on JAX, keras.distribution.DataParallel)",
-    )
-    g.add_argument("--tpu", default=None, help="TPU name or grpc:// address for --strategy tpu")
+    add_strategy_arguments(g)
     g.add_argument(
         "--mixed-precision",
         choices=("bfloat16", "float16", "none"),
