@@ -49,6 +49,14 @@ def download(checkpoint):
                 f"local path. ({error})"
             ) from error
         raise
+    except Exception as error:  # keras.utils.get_file raises a bare Exception when the fetch fails
+        if not str(error).startswith("URL fetch failure"):
+            raise
+        raise OSError(
+            f"Could not download weights={checkpoint.name!r} from {checkpoint.url}: {error}. Where this machine has "
+            f"no access to it, download the file elsewhere and pass its path: "
+            f"weights='/path/to/{os.path.basename(checkpoint.url)}'"
+        ) from error
 
 
 def resolve(weights, variant):

@@ -96,3 +96,11 @@ def test_timm_name_with_tag_loads_the_registered_checkpoint_of_its_resolution(se
     assert requests == ["/Ti_16_ft.npz"]
     with pytest.raises(ValueError, match=r"No augreg_in21k_ft_in1k checkpoint of Ti/16 at 224 px \(released: 32 px\)"):
         keras_vit.create_model("vit_tiny_patch16_224.augreg_in21k_ft_in1k")
+
+
+def test_failed_download_names_the_local_path_fix(server):
+    _, base, requests = server
+    register_tiny(f"{base}/missing/Ti_16.npz", None, "test_missing")
+    with pytest.raises(OSError, match=r"Could not download weights='test_missing'.*weights='/path/to/Ti_16.npz'"):
+        keras_vit.ViTTi16(weights="test_missing")
+    assert requests and set(requests) == {"/missing/Ti_16.npz"}  # it did ask the server
