@@ -6,6 +6,7 @@ and `run(args) -> int`; heavy imports stay inside `run` so that `--help` is inst
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -36,5 +37,20 @@ def main(argv=None):
     return args.run(args) or 0
 
 
+def console(argv=None):
+    """The `keras-vit` executable: `main`, with bad input reported in one line (exit 2) instead of a traceback.
+
+    `KERAS_VIT_TRACEBACK=1` shows the traceback.
+    """
+    try:
+        return main(argv)
+    except (ValueError, OSError) as error:
+        if os.environ.get("KERAS_VIT_TRACEBACK"):
+            raise
+        command = next((a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("-")), "")
+        print(f"keras-vit {command}: error: {error}".replace("keras-vit : ", "keras-vit: "), file=sys.stderr)
+        return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

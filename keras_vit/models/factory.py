@@ -28,6 +28,10 @@ _TIMM_TAGS = {
 }
 
 
+class UnknownModelError(ValueError):
+    """A name that is neither in the catalog nor a timm name of a catalog model."""
+
+
 def _from_timm(base):
     """`(catalog name, image size)` of a timm architecture name, or None."""
     match = re.fullmatch(r"(vit_[a-z0-9_]+?)_(\d+)", base)
@@ -81,7 +85,7 @@ def create_model(name, weights=None, **kwargs):
         return CONSTRUCTORS[base](weights=weights, **kwargs)
     timm = _from_timm(base)
     if timm is None:
-        raise ValueError(
+        raise UnknownModelError(
             f"Unknown model name. Known: {sorted(CONSTRUCTORS)}, or timm's names of these "
             f"(e.g. 'vit_base_patch16_224', 'vit_base_r50_s16_384.orig_in21k_ft_in1k'). Received: name={name!r}"
         )

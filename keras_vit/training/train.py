@@ -88,11 +88,14 @@ def _new_model(config, num_classes):
         if config.image_size is not None:
             kwargs["image_size"] = config.image_size
         return build(classes=num_classes, name=config.model, **kwargs)
-    from keras_vit.models.factory import create_model
+    from keras_vit.models.factory import UnknownModelError, create_model
 
-    return create_model(
-        config.model, weights=config.weights, image_size=config.image_size, classes=num_classes, **regularisation
-    )
+    try:
+        return create_model(
+            config.model, weights=config.weights, image_size=config.image_size, classes=num_classes, **regularisation
+        )
+    except UnknownModelError as error:
+        raise UnknownModelError(f"{error}. The recipes' small models: {sorted(recipes.MODELS)}") from None
 
 
 def run_record(config):
