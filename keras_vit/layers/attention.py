@@ -52,6 +52,12 @@ def dot_product_attention(
     path = _resolve(implementation)
     query, key, value = (ops.convert_to_tensor(t) for t in (query, key, value))
     if path == "fused" and not return_weights and not use_dropout:
+        if bias is None and keras.backend.backend() == "jax" and query.shape[1] % 64:
+            from keras_vit.layers.cudnn_attention import try_cudnn_attention
+
+            out = try_cudnn_attention(query, key, value)
+            if out is not None:
+                return out
         return ops.dot_product_attention(query, key, value, bias=bias)
 
     head_dim = ops.shape(query)[-1]
