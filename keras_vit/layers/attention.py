@@ -8,7 +8,8 @@ import keras
 from keras import ops
 
 # "auto": per backend, the path measured fastest; "einsum": explicit softmax(q kᵀ) v;
-# "fused": keras.ops.dot_product_attention (cuDNN flash attention on JAX + GPU in bf16).
+# "fused": keras.ops.dot_product_attention; on JAX + GPU in bf16/fp16, cuDNN flash attention with the tokens
+# padded to a multiple of 64 (cudnn_attention.py), which cuDNN needs.
 IMPLEMENTATIONS = ("auto", "einsum", "fused")
 
 
