@@ -64,7 +64,14 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
     from keras_vit.fewshot import fewshot_evaluate
     from keras_vit.pretraining.model import masked_patch_predictor
     from keras_vit.training.strategy import get_strategy
-    from keras_vit.training.train import build_model, fewshot_setup, run_record, steps_per_epoch_for, worker_run_dir
+    from keras_vit.training.train import (
+        build_model,
+        fewshot_setup,
+        run_record,
+        run_settings,
+        steps_per_epoch_for,
+        worker_run_dir,
+    )
 
     config = dataclasses.replace(config or MPP_FMNIST, **overrides)
     if config.time_budget_min:
@@ -72,12 +79,7 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
             "Pre-training runs a fixed number of epochs; set epochs instead. "
             f"Received: time_budget_min={config.time_budget_min}"
         )
-    keras.utils.set_random_seed(config.seed)
-    previous_policy = keras.config.dtype_policy()
-    if config.mixed_precision:
-        keras.config.set_dtype_policy(f"mixed_{config.mixed_precision}")
-    previous_distribution = keras.distribution.distribution() if keras.backend.backend() == "jax" else None
-    try:
+    with run_settings(config):
         distribution = get_strategy(config.strategy, tpu=config.tpu)
         if data is None:
             data = data_lib.load(config.dataset, config.data_dir, config.val_size, config.seed)
@@ -153,7 +155,3 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
             )
         print(f"Encoder: {paths['encoder']}  (fine-tune: keras-vit train --model {config.model} --init-from it)")
         return PretrainResult(run_dir, val_loss, val_accuracy, fewshot, history, train_time, paths, encoder)
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
-        if keras.backend.backend() == "jax":
-            keras.distribution.set_distribution(previous_distribution)

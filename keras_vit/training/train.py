@@ -11,6 +11,7 @@ writes under `out/name/`:
     backup/         only while running: a killed run restarted with the same `name` resumes from it
 """
 
+import contextlib
 import dataclasses
 import datetime
 import importlib.util
@@ -96,6 +97,23 @@ def _new_model(config, num_classes):
         )
     except UnknownModelError as error:
         raise UnknownModelError(f"{error}. The recipes' small models: {sorted(recipes.MODELS)}") from None
+
+
+@contextlib.contextmanager
+def run_settings(config):
+    """Seeds the run and sets its mixed-precision policy; afterwards restores the policy and, on JAX, the
+    global distribution that `get_strategy` may have set."""
+    keras.utils.set_random_seed(config.seed)
+    previous_policy = keras.config.dtype_policy()
+    if config.mixed_precision:
+        keras.config.set_dtype_policy(f"mixed_{config.mixed_precision}")
+    previous_distribution = keras.distribution.distribution() if keras.backend.backend() == "jax" else None
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+        if keras.backend.backend() == "jax":
+            keras.distribution.set_distribution(previous_distribution)
 
 
 def run_record(config):
@@ -288,12 +306,7 @@ def train(config=None, callbacks=(), data=None, **overrides):
     from keras_vit.data.pipeline import make_dataset
     from keras_vit.training.strategy import get_strategy
 
-    keras.utils.set_random_seed(config.seed)
-    previous_policy = keras.config.dtype_policy()
-    if config.mixed_precision:
-        keras.config.set_dtype_policy(f"mixed_{config.mixed_precision}")
-    previous_distribution = keras.distribution.distribution() if keras.backend.backend() == "jax" else None
-    try:
+    with run_settings(config):
         distribution = get_strategy(config.strategy, tpu=config.tpu)
         if data is None:
             data = data_lib.load(config.dataset, config.data_dir, config.val_size, config.seed)
@@ -474,7 +487,3 @@ def train(config=None, callbacks=(), data=None, **overrides):
             model=model,
             schedule=schedule,
         )
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
-        if keras.backend.backend() == "jax":
-            keras.distribution.set_distribution(previous_distribution)
