@@ -47,8 +47,9 @@ def console(argv=None):
     except (ValueError, OSError) as error:
         if os.environ.get("KERAS_VIT_TRACEBACK"):
             raise
-        command = next((a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("-")), "")
-        print(f"keras-vit {command}: error: {error}".replace("keras-vit : ", "keras-vit: "), file=sys.stderr)
+        command = next((a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("-")), None)
+        prog = f"keras-vit {command}" if command else "keras-vit"
+        print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
 
 

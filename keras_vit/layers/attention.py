@@ -53,7 +53,7 @@ def dot_product_attention(
     path = _resolve(implementation)
     query, key, value = (ops.convert_to_tensor(t) for t in (query, key, value))
     if path == "fused" and not return_weights and not use_dropout:
-        if bias is None and keras.backend.backend() == "jax" and query.shape[1] % 64:
+        if bias is None and keras.backend.backend() == "jax":
             from keras_vit.layers.cudnn_attention import try_cudnn_attention
 
             out = try_cudnn_attention(query, key, value)

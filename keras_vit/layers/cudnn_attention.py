@@ -32,9 +32,12 @@ def padded_attention(query, key, value, implementation="cudnn"):
 
 
 def try_cudnn_attention(query, key, value):
-    """`padded_attention` on cuDNN, or None where it does not apply (no GPU, float32, a shape cuDNN refuses)."""
+    """`padded_attention` on cuDNN, or None where it is not needed (a multiple of 64 tokens: cuDNN takes them as
+    they are) or does not apply (no GPU, float32, a shape cuDNN refuses)."""
     import jax
 
+    if query.shape[1] % MULTIPLE == 0:
+        return None
     if jax.devices()[0].platform != "gpu" or str(query.dtype) not in ("bfloat16", "float16"):
         return None
     try:

@@ -21,6 +21,8 @@ class KerasRunner:
         self.options = options
         self.backend = keras.backend.backend()
         self.xla = bool(options.get("xla", True))
+        # What gets compiled: always on JAX, with XLA on TensorFlow when asked; torch runs eagerly.
+        self.compiled = self.backend == "jax" or (self.backend == "tensorflow" and self.xla)
         self.models = {}
 
     # -- what a subclass provides ------------------------------------------------------------
@@ -58,8 +60,7 @@ class KerasRunner:
         else:
             y = np.load(item["labels"])[: item["batch"]]
             step = self._train_step(model, x, y)
-        xla = self.backend == "jax" or (self.backend == "tensorflow" and self.xla)
-        info = dict(backend=self.backend, xla=xla, params=int(model.count_params()))
+        info = dict(backend=self.backend, xla=self.compiled, params=int(model.count_params()))
         info.update(self.extra_info(model, item))
         info["build_s"] = time.perf_counter() - start
         return step, info
@@ -102,7 +103,7 @@ class KerasRunner:
         model.compile(
             optimizer=keras.optimizers.AdamW(learning_rate=1e-4),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            jit_compile=self.backend == "jax" or (self.backend == "tensorflow" and self.xla),
+            jit_compile=self.compiled,
         )
         x, y = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(y)
         # `train_on_batch` returns the loss as a Python float: the step has finished.
