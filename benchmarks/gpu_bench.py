@@ -98,7 +98,7 @@ def run_jax(args, sizes):
     import keras
     import numpy as np
 
-    from keras_vit.bench.flops import count_flops
+    from keras_vit.models.flops import count_flops
     from keras_vit.models.vit import build_vit
 
     device = jax.devices()[0]

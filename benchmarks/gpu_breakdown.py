@@ -18,7 +18,7 @@ import jax.numpy as jnp  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_vit.bench.flops import count_flops  # noqa: E402
+from keras_vit.models.flops import count_flops  # noqa: E402
 from keras_vit.models.vit import build_vit  # noqa: E402
 
 

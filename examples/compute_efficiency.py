@@ -28,8 +28,8 @@ import tempfile
 from hybrid_vs_vit import hybrid_fmnist  # the script's folder is on sys.path when it runs
 
 import keras_vit
-from keras_vit.bench.flops import count_flops
 from keras_vit.models import catalog
+from keras_vit.models.flops import count_flops
 from keras_vit.training import MODELS, train
 
 SHOTS = (1, 5, 10, 25)

@@ -17,8 +17,8 @@ import sys
 import tempfile
 
 import keras_vit
-from keras_vit.bench.flops import count_macs
 from keras_vit.models import catalog
+from keras_vit.models.flops import count_macs
 from keras_vit.training import MODELS, train
 
 TRANSFORMER = ("hidden_size", "depth", "num_heads", "mlp_dim", "classifier")

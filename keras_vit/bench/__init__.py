@@ -1,1 +1,1 @@
-"""Benchmarks and the analytic FLOP counter."""
+"""Benchmarks: runners, the harness, reports (the FLOP counter is keras_vit.models.flops)."""

@@ -19,8 +19,8 @@ def run(args):
 
     import keras
 
-    from keras_vit.bench.flops import count_macs
     from keras_vit.models.catalog import CONSTRUCTORS
+    from keras_vit.models.flops import count_macs
     from keras_vit.weights import registry
 
     print(f"| model | variant | params | GMACs @{args.image_size} | GFLOPs @{args.image_size} | registered weights |")

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import keras_vit
-from keras_vit.bench.flops import count_macs
 from keras_vit.layers.multi_head_attention import MultiHeadSelfAttention
+from keras_vit.models.flops import count_macs
 
 
 def reference_attention(x, w, heads):

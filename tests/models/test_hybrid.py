@@ -221,7 +221,7 @@ def test_named_constructors_follow_the_official_configs():
 
 
 def test_flop_counter_counts_every_convolution():
-    from keras_vit.bench.flops import count_macs
+    from keras_vit.models.flops import count_macs
 
     model = keras_vit.ViTHybrid(image_size=32, classes=10, **TINY)
     root = 16 * 16 * 7 * 7 * 3 * 32  # 7×7/2 on 32 px

@@ -1,7 +1,7 @@
 """keras_vit itself: `build_vit` loading the shared `.npz` natively; also reports the model's FLOPs."""
 
-from keras_vit.bench.flops import count_flops
 from keras_vit.bench.runners.keras_common import KerasRunner
+from keras_vit.models.flops import count_flops
 from keras_vit.models.vit import build_vit
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 import keras_vit
-from keras_vit.bench.flops import count_flops, count_macs
+from keras_vit.models.flops import count_flops, count_macs
 
 
 def test_tiny_vit_by_hand():
