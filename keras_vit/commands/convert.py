@@ -15,8 +15,14 @@ def add_arguments(parser):
 
 
 def run(args):
-    from keras_vit.weights.convert import convert
+    from keras_vit.models.from_checkpoint import model_from_checkpoint
 
-    model = convert(args.input, args.output)
+    if not args.output.endswith((".weights.h5", ".keras")):
+        raise ValueError(f"The output must end in .weights.h5 or .keras. Received: output={args.output!r}")
+    model = model_from_checkpoint(args.input)
+    if args.output.endswith(".keras"):
+        model.save(args.output)
+    else:
+        model.save_weights(args.output)
     print(f"wrote {args.output} ({model.name}, {model.count_params():,} parameters)")
     return 0

@@ -10,7 +10,7 @@ import scipy.ndimage
 
 import keras_vit
 from keras_vit.models import catalog
-from keras_vit.weights import convert
+from keras_vit.models.from_checkpoint import model_from_checkpoint
 
 # Tiny hybrid: root 32 channels, stages (2, 1) → 128 then 256 channels at 1/8 of the image; patch 1.
 TINY = dict(hidden_size=32, depth=2, num_heads=4, mlp_dim=64, patch_size=1, resnet_blocks=(2, 1), resnet_width=0.5)
@@ -98,7 +98,7 @@ def test_dynamic_image_size_equals_a_model_built_at_that_size(tmp_path):
 
 def test_convert_builds_the_hybrid_the_checkpoint_describes(tmp_path):
     params = checkpoint()
-    model = convert.model_from_checkpoint(save(tmp_path, params), classifier_activation=None)
+    model = model_from_checkpoint(save(tmp_path, params), classifier_activation=None)
     assert model.get_layer("block1_unit2") is not None and model.get_layer("conv_root").filters == 32
     x = images()
     np.testing.assert_allclose(model.predict(x, verbose=0), forward(params, x), atol=1e-4, rtol=0)
