@@ -52,6 +52,8 @@ __all__ = [
     "create_model",
     "decode_predictions",
     "decode_variant",
+    "export",
+    "export_saved_model",
     "fewshot_evaluate",
     "layers",
     "list_models",
@@ -60,9 +62,10 @@ __all__ = [
 
 
 def __getattr__(name):
-    # `export_saved_model` imports TensorFlow's SavedModel machinery: load it on first use, not on `import keras_vit`.
-    if name == "export_saved_model":
-        from keras_vit.export import export_saved_model
+    # The exporters import TensorFlow's SavedModel machinery or a runtime: load them on first use, not on
+    # `import keras_vit`.
+    if name in ("export", "export_saved_model"):
+        from keras_vit import deploy
 
-        return export_saved_model
+        return getattr(deploy, name)
     raise AttributeError(f"module 'keras_vit' has no attribute {name!r}")

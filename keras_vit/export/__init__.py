@@ -1,5 +1,1 @@
-"""Export for serving (TensorFlow backend): `export_saved_model` writes a TF Serving SavedModel."""
-
-from keras_vit.export.saved_model import export_saved_model
-
-__all__ = ["export_saved_model"]
+from keras_vit.deploy.saved_model import export_saved_model  # noqa: F401  (moved to keras_vit.deploy)
