@@ -21,7 +21,7 @@ def run(args):
 
     from keras_vit.models.catalog import CONSTRUCTORS
     from keras_vit.models.flops import count_macs
-    from keras_vit.weights import registry
+    from keras_vit.models.presets import weights_names
 
     print(f"| model | variant | params | GMACs @{args.image_size} | GFLOPs @{args.image_size} | registered weights |")
     print("|---|---|---:|---:|---:|---|")
@@ -31,7 +31,7 @@ def run(args):
         model = constructor(image_size=args.image_size)
         macs = count_macs(model)
         variant = getattr(constructor, "variant", "")
-        weights = ", ".join(registry.names(variant)) if variant else ""
+        weights = ", ".join(weights_names(variant)) if variant else ""
         print(
             f"| `{name}` | {variant} | {model.count_params() / 1e6:.1f}M | {macs / 1e9:.2f} | {2 * macs / 1e9:.2f} "
             f"| {weights} |"

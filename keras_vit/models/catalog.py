@@ -1,27 +1,20 @@
-"""Model names for the command line and configs (`vit_b16`, `vit_r50_b16`, ...) → constructors."""
+"""Model names (`vit_b16`, `vit_r50_b16`, ...) → constructors and builders, read from the preset table."""
 
-from keras_vit.models import hybrid, vit
+from keras_vit.models import conv_stem, hybrid, presets, vit
 
+# A preset's `family` → the public builder its `arguments` go to.
+BUILDERS = {"vit": vit.ViT, "hybrid": hybrid.ViTHybrid, "conv_stem": conv_stem.conv_stem_vit}
+
+# The named models with a keras.applications-style constructor (the paper's variants and the hybrids).
 CONSTRUCTORS = {
-    "vit_ti16": vit.ViTTi16,
-    "vit_s16": vit.ViTS16,
-    "vit_s32": vit.ViTS32,
-    "vit_b8": vit.ViTB8,
-    "vit_b16": vit.ViTB16,
-    "vit_b32": vit.ViTB32,
-    "vit_l16": vit.ViTL16,
-    "vit_l32": vit.ViTL32,
-    "vit_h14": vit.ViTH14,
-    "vit_r50_b16": hybrid.ViTR50B16,
-    "vit_r50_l32": hybrid.ViTR50L32,
-    "vit_r26_s32": hybrid.ViTR26S32,
-    "vit_r26_b32": hybrid.ViTR26B32,
-    "vit_rti16": hybrid.ViTRTi16,
+    name: getattr(hybrid if preset.family == "hybrid" else vit, preset.constructor)
+    for name, preset in presets.MODELS.items()
+    if preset.constructor
 }
 
 
 def register(name, constructor):
-    """Adds a named constructor (the hybrid module registers its own)."""
+    """Adds a named constructor at run time (experiments register their own variants)."""
     CONSTRUCTORS[name] = constructor
 
 
@@ -29,3 +22,8 @@ def get_constructor(name):
     if name not in CONSTRUCTORS:
         raise ValueError(f"Unknown model name; known: {sorted(CONSTRUCTORS)}. Received: model={name!r}")
     return CONSTRUCTORS[name]
+
+
+def small_models():
+    """The small 28-px models of the training recipes: name → (builder, its arguments)."""
+    return {name: (BUILDERS[preset.family], dict(preset.arguments)) for name, preset in presets.named("small").items()}

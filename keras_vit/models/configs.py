@@ -1,16 +1,17 @@
-"""The variant table of the paper (Table 1) and the official configs, and `decode_variant`."""
+"""The widths of the paper's Table 1 and `decode_variant`, read from the preset table."""
 
-# name: (hidden_size, depth, num_heads, mlp_dim)
+from keras_vit.models import presets
+
+SIZES = ("hidden_size", "depth", "num_heads", "mlp_dim")
+
+# Width name ("Ti", "S", "B", "L", "H") → (hidden_size, depth, num_heads, mlp_dim), from the paper's variants.
 WIDTHS = {
-    "Ti": (192, 12, 3, 768),
-    "S": (384, 12, 6, 1536),
-    "B": (768, 12, 12, 3072),
-    "L": (1024, 24, 16, 4096),
-    "H": (1280, 32, 16, 5120),
+    preset.variant.partition("/")[0]: tuple(preset.arguments[k] for k in SIZES)
+    for preset in presets.named("paper").values()
 }
 
-# The variants with released checkpoints or named constructors.
-VARIANTS = ("Ti/16", "S/16", "S/32", "B/8", "B/16", "B/32", "L/16", "L/32", "H/14")
+# The paper's variants with a named constructor ("Ti/16", ..., "H/14").
+VARIANTS = tuple(preset.variant for preset in presets.named("paper").values())
 
 
 def decode_variant(variant):
@@ -23,8 +24,7 @@ def decode_variant(variant):
         raise ValueError(
             f"A variant is a width name {sorted(WIDTHS)} and a patch size, like 'B/16'. Received: variant={variant!r}"
         )
-    hidden_size, depth, num_heads, mlp_dim = WIDTHS[width]
-    return dict(hidden_size=hidden_size, depth=depth, num_heads=num_heads, mlp_dim=mlp_dim, patch_size=int(patch))
+    return dict(zip(SIZES, WIDTHS[width]), patch_size=int(patch))
 
 
 def variant_name(hidden_size, depth, num_heads, mlp_dim, patch_size):

@@ -2,30 +2,15 @@
 
 Names are the catalog's (`vit_b16`, `vit_r50_b16`, ...) or timm's (`vit_base_patch16_384.augreg_in21k_ft_in1k`,
 `vit_base_r50_s16_384.orig_in21k_ft_in1k`): a timm name sets the resolution, and its pretrained tag picks the
-registered checkpoint of that resolution.
+checkpoint of that resolution. Both come from the preset table: a model's `timm` architecture name, a
+checkpoint's `timm` name with its tag.
 """
 
 import fnmatch
 import re
 
+from keras_vit.models import presets
 from keras_vit.models.catalog import CONSTRUCTORS
-from keras_vit.weights import registry
-
-_TIMM_WIDTHS = {"tiny": "ti", "small": "s", "base": "b", "large": "l", "huge": "h"}
-_TIMM_HYBRIDS = {
-    "vit_tiny_r_s16_p8": "vit_rti16",
-    "vit_small_r26_s32": "vit_r26_s32",
-    "vit_base_r26_s32": "vit_r26_b32",
-    "vit_base_r50_s16": "vit_r50_b16",
-    "vit_large_r50_s32": "vit_r50_l32",
-}
-# timm's pretrained tag → the registered names it covers (one per released resolution).
-_TIMM_TAGS = {
-    "orig_in21k": ("imagenet21k",),
-    "orig_in21k_ft_in1k": ("imagenet21k+imagenet2012", "imagenet21k+imagenet2012_224"),
-    "augreg_in21k": ("augreg_in21k",),
-    "augreg_in21k_ft_in1k": ("augreg_in21k_ft_in1k", "augreg_in21k_ft_in1k_384"),
-}
 
 
 class UnknownModelError(ValueError):
@@ -33,33 +18,35 @@ class UnknownModelError(ValueError):
 
 
 def _from_timm(base):
-    """`(catalog name, image size)` of a timm architecture name, or None."""
+    """`(catalog name, image size)` of a timm architecture name (`vit_base_patch16_384`), or None."""
     match = re.fullmatch(r"(vit_[a-z0-9_]+?)_(\d+)", base)
     if not match:
         return None
     stem, size = match.group(1), int(match.group(2))
-    if stem in _TIMM_HYBRIDS:
-        return _TIMM_HYBRIDS[stem], size
-    match = re.fullmatch(r"vit_(tiny|small|base|large|huge)_patch(\d+)", stem)
-    if match and f"vit_{_TIMM_WIDTHS[match.group(1)]}{match.group(2)}" in CONSTRUCTORS:
-        return f"vit_{_TIMM_WIDTHS[match.group(1)]}{match.group(2)}", size
-    return None
+    name = next((n for n, preset in presets.MODELS.items() if preset.timm == stem and n in CONSTRUCTORS), None)
+    return None if name is None else (name, size)
+
+
+def _timm_tag(checkpoint):
+    return (checkpoint.timm or "").partition(".")[2]
 
 
 def _weights_for_tag(name, catalog_name, tag, image_size):
-    if tag not in _TIMM_TAGS:
-        raise ValueError(f"Unknown pretrained tag in {name!r}; known tags: {sorted(_TIMM_TAGS)}")
+    """The checkpoint name of `catalog_name` that timm's `tag` at `image_size` stands for."""
+    known_tags = sorted({_timm_tag(c) for c in presets.CHECKPOINTS} - {""})
+    if tag not in known_tags:
+        raise ValueError(f"Unknown pretrained tag in {name!r}; known tags: {known_tags}")
     variant = CONSTRUCTORS[catalog_name].variant
-    family = [c for c in _TIMM_TAGS[tag] if c in registry.names(variant)]
-    for candidate in family:
-        if registry.get(variant, candidate).image_size == image_size:
-            return candidate
+    family = [c for c in presets.checkpoints_of(variant) if _timm_tag(c) == tag]
+    for checkpoint in family:
+        if checkpoint.image_size == image_size:
+            return checkpoint.name
     if not family:
         raise ValueError(f"No {tag} checkpoint is registered for {variant}. Received: name={name!r}")
-    released = ", ".join(f"{registry.get(variant, c).image_size} px" for c in family)
+    released = ", ".join(f"{c.image_size} px" for c in family)
     raise ValueError(
         f"No {tag} checkpoint of {variant} at {image_size} px (released: {released}). To start from one at another "
-        f"resolution (position embedding resampled): create_model({catalog_name!r}, weights={family[0]!r}, "
+        f"resolution (position embedding resampled): create_model({catalog_name!r}, weights={family[0].name!r}, "
         f"image_size={image_size}). Received: name={name!r}"
     )
 
@@ -107,5 +94,5 @@ def list_models(pattern="*", pretrained=False):
     """Catalog names matching the shell-style `pattern`; with `pretrained`, only those with registered weights."""
     names = sorted(n for n in CONSTRUCTORS if fnmatch.fnmatch(n, pattern))
     if pretrained:
-        names = [n for n in names if registry.names(getattr(CONSTRUCTORS[n], "variant", ""))]
+        names = [n for n in names if presets.weights_names(getattr(CONSTRUCTORS[n], "variant", None))]
     return names

@@ -11,36 +11,30 @@ import keras
 
 from keras_vit.layers.resnet_unit import ResNetUnit, resnet_stride
 from keras_vit.layers.std_conv import StdConv2D
-from keras_vit.models.configs import WIDTHS
-from keras_vit.models.vit import _variant_constructor, build_vit
+from keras_vit.models import presets
+from keras_vit.models.configs import SIZES, WIDTHS
+from keras_vit.models.vit import build_vit, preset_constructor
 from keras_vit.weights import load
 
-# variant: (ViT width name, patch size on the feature map, ResNet units per stage); official configs/models.py.
-# R+Ti/16 has no stages: its root alone downsamples 4× (the official config's comment says 2×, but
-# conv_root and the max-pool both have stride 2), so its 8×8 patches are 32 px: a 7×7 grid at 224 px.
+_HYBRID_PRESETS = {preset.variant: preset for preset in presets.named("hybrid").values()}
+_WIDTH_NAMES = {sizes: width for width, sizes in WIDTHS.items()}
+
+# variant: (ViT width name, patch size on the feature map, ResNet units per stage), from the preset table.
 HYBRIDS = {
-    "R50+B/16": ("B", 1, (3, 4, 9)),
-    "R50+L/32": ("L", 1, (3, 4, 6, 3)),
-    "R26+S/32": ("S", 1, (2, 2, 2, 2)),
-    "R26+B/32": ("B", 1, (2, 2, 2, 2)),
-    "R+Ti/16": ("Ti", 8, ()),
+    variant: (
+        _WIDTH_NAMES[tuple(preset.arguments[k] for k in SIZES)],
+        preset.arguments["patch_size"],
+        preset.arguments["resnet_blocks"],
+    )
+    for variant, preset in _HYBRID_PRESETS.items()
 }
 
 
 def decode_hybrid(variant):
     """`"R50+B/16"` → the `ViTHybrid` sizes (hidden_size, depth, num_heads, mlp_dim, patch_size, resnet_blocks)."""
-    if variant not in HYBRIDS:
+    if variant not in _HYBRID_PRESETS:
         raise ValueError(f"Unknown hybrid variant; known: {sorted(HYBRIDS)}. Received: variant={variant!r}")
-    width, patch_size, blocks = HYBRIDS[variant]
-    hidden_size, depth, num_heads, mlp_dim = WIDTHS[width]
-    return dict(
-        hidden_size=hidden_size,
-        depth=depth,
-        num_heads=num_heads,
-        mlp_dim=mlp_dim,
-        patch_size=patch_size,
-        resnet_blocks=blocks,
-    )
+    return dict(_HYBRID_PRESETS[variant].arguments)
 
 
 def hybrid_variant_name(hidden_size, depth, num_heads, mlp_dim, patch_size, resnet_blocks, resnet_width=1):
@@ -97,13 +91,13 @@ def build_hybrid(*, resnet_blocks, resnet_width=1, weights=None, variant=None, *
     """`build_vit` with the ResNet stem: checks a checkpoint against the whole architecture, then builds.
 
     `kwargs` are `build_vit`'s (sizes, head, pooling, dropout, ...); `variant` ("R50+B/16", ...) selects
-    registry names for `weights` (derived from the sizes when None).
+    the preset table's checkpoints for `weights` (derived from the sizes when None).
     """
     resnet_blocks, width = _check_resnet(resnet_blocks, resnet_width)
     vit_sizes = {k: kwargs[k] for k in ("hidden_size", "depth", "num_heads", "mlp_dim", "patch_size")}
     if variant is None:
         variant = hybrid_variant_name(**vit_sizes, resnet_blocks=resnet_blocks, resnet_width=resnet_width)
-    source = load.resolve(weights, variant)
+    source = load.resolve(weights, presets.checkpoint_finder(variant))
     if source is not None:
         info = load.describe(source)
         if info and "resnet_blocks" not in info:
@@ -181,19 +175,8 @@ def ViTHybrid(
     return build_hybrid(**{k: v for k, v in locals().items()})
 
 
-def _hybrid_constructor(fn_name, variant, default_name):
-    return _variant_constructor(
-        fn_name,
-        variant,
-        sizes=decode_hybrid(variant),
-        builder=build_hybrid,
-        title=variant.replace("+", "+ViT-"),
-        default_name=default_name,
-    )
-
-
-ViTR50B16 = _hybrid_constructor("ViTR50B16", "R50+B/16", "vit_r50_b16")
-ViTR50L32 = _hybrid_constructor("ViTR50L32", "R50+L/32", "vit_r50_l32")
-ViTR26S32 = _hybrid_constructor("ViTR26S32", "R26+S/32", "vit_r26_s32")
-ViTR26B32 = _hybrid_constructor("ViTR26B32", "R26+B/32", "vit_r26_b32")
-ViTRTi16 = _hybrid_constructor("ViTRTi16", "R+Ti/16", "vit_rti16")
+ViTR50B16 = preset_constructor("vit_r50_b16", build_hybrid)
+ViTR50L32 = preset_constructor("vit_r50_l32", build_hybrid)
+ViTR26S32 = preset_constructor("vit_r26_s32", build_hybrid)
+ViTR26B32 = preset_constructor("vit_r26_b32", build_hybrid)
+ViTRTi16 = preset_constructor("vit_rti16", build_hybrid)

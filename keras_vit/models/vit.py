@@ -3,7 +3,8 @@
 import keras
 
 from keras_vit.layers import AddPositionEmbs, ClassToken, PatchEncoder, TokenPooling, TransformerBlock
-from keras_vit.models.configs import decode_variant, variant_name
+from keras_vit.models import presets
+from keras_vit.models.configs import variant_name
 from keras_vit.weights import load
 
 CLASSIFIERS = ("token", "gap")
@@ -76,7 +77,7 @@ def build_vit(
     """The one builder behind `ViT`, the named variants and the hybrids.
 
     `stem(inputs) -> feature map` (hybrids) runs before the patch embedding and downsamples by
-    `stem_stride`. `variant` ("B/16", "R50+B/16", ...) selects registry names for `weights`.
+    `stem_stride`. `variant` ("B/16", "R50+B/16", ...) selects the preset table's checkpoints for `weights`.
     """
     _check_choice("classifier", classifier, CLASSIFIERS)
     _check_choice("pooling", pooling, POOLINGS)
@@ -96,7 +97,7 @@ def build_vit(
     if variant is None:
         variant = variant_name(hidden_size, depth, num_heads, mlp_dim, patch_size)
 
-    source = load.resolve(weights, variant)
+    source = load.resolve(weights, presets.checkpoint_finder(variant))
     info = load.describe(source) if source is not None else {}
     if info:
         load.check_architecture(
@@ -204,12 +205,11 @@ _DOC = """Instantiates the {variant} Vision Transformer (arXiv 2010.11929).
 """
 
 
-def _variant_constructor(fn_name, variant, sizes=None, builder=None, title=None, default_name=None):
-    """A keras.applications-style constructor for `variant`; hybrids pass their own sizes and builder."""
-    sizes = decode_variant(variant) if sizes is None else sizes
+def preset_constructor(preset_name, builder=None):
+    """A keras.applications-style constructor for a named model of `presets.MODELS`; hybrids pass their builder."""
+    preset = presets.MODELS[preset_name]
+    sizes, variant = preset.arguments, preset.variant
     builder = build_vit if builder is None else builder
-    title = title or f"ViT-{variant}"
-    default_name = default_name or f"vit_{variant.replace('/', '').lower()}"
 
     def constructor(
         include_top=True,
@@ -235,14 +235,14 @@ def _variant_constructor(fn_name, variant, sizes=None, builder=None, title=None,
             classifier_activation=classifier_activation,
             image_size=image_size,
             dropout=dropout,
-            name=name or default_name,
+            name=name or preset_name,
             variant=variant,
             **kwargs,
         )
 
-    constructor.__name__ = constructor.__qualname__ = fn_name
+    constructor.__name__ = constructor.__qualname__ = preset.constructor
     constructor.variant = variant
-    constructor.__doc__ = _DOC.format(variant=title, fn=fn_name, names=load.names_doc(variant))
+    constructor.__doc__ = _DOC.format(variant=preset.title, fn=preset.constructor, names=presets.names_doc(variant))
     return constructor
 
 
@@ -301,12 +301,12 @@ def ViT(
     return build_vit(**{k: v for k, v in locals().items()})
 
 
-ViTTi16 = _variant_constructor("ViTTi16", "Ti/16")
-ViTS16 = _variant_constructor("ViTS16", "S/16")
-ViTS32 = _variant_constructor("ViTS32", "S/32")
-ViTB8 = _variant_constructor("ViTB8", "B/8")
-ViTB16 = _variant_constructor("ViTB16", "B/16")
-ViTB32 = _variant_constructor("ViTB32", "B/32")
-ViTL16 = _variant_constructor("ViTL16", "L/16")
-ViTL32 = _variant_constructor("ViTL32", "L/32")
-ViTH14 = _variant_constructor("ViTH14", "H/14")
+ViTTi16 = preset_constructor("vit_ti16")
+ViTS16 = preset_constructor("vit_s16")
+ViTS32 = preset_constructor("vit_s32")
+ViTB8 = preset_constructor("vit_b8")
+ViTB16 = preset_constructor("vit_b16")
+ViTB32 = preset_constructor("vit_b32")
+ViTL16 = preset_constructor("vit_l16")
+ViTL32 = preset_constructor("vit_l32")
+ViTH14 = preset_constructor("vit_h14")

@@ -18,9 +18,7 @@ import math
 import keras
 from keras import ops
 
-from keras_vit.models.conv_stem import conv_stem_vit
-from keras_vit.models.hybrid import ViTHybrid
-from keras_vit.models.vit import ViT
+from keras_vit.models import catalog
 
 DECAYS = ("cosine", "linear", "constant")
 OPTIMIZERS = ("adamw", "sgd")
@@ -198,7 +196,7 @@ def finetune_optimizer(
 class TrainConfig:
     """Everything one training run needs; `keras_vit.training.train(config)` runs it.
 
-    Model: `model` is a name of `MODELS` (small ViTs defined here), a catalog name (`vit_b16`, ...) or a
+    Model: `model` is a name of `MODELS` (the small ViTs of the preset table), a catalog name (`vit_b16`, ...) or a
     `.keras` file; `weights`, `image_size` (default: the model's/weights' own), `drop_path` (stochastic depth,
     growing linearly with depth to this value) and `dropout` as in `keras_vit.ViT`; `init_from` a `.keras`
     model (e.g. the `encoder.keras` of `keras-vit pretrain-mpp`) whose weights start every layer but the head
@@ -276,38 +274,9 @@ def make_optimizer(config, total_steps):
     )
 
 
-# The Transformer the small Fashion-MNIST models share: 28-px images, width 96, 4 blocks of 4 heads (2 heads ran
-# 12 % faster here but learned markedly slower per epoch), MLP 192, no class token (the tokens' mean feeds the head).
-FMNIST_TRANSFORMER = dict(image_size=28, hidden_size=96, depth=4, num_heads=4, mlp_dim=192, classifier="gap")
-
-# Small models for 28-px images: name → (builder, its arguments). `--model NAME` accepts these.
-MODELS = {
-    # The plain ViT: 49 tokens of 4×4 pixels.
-    "vit_fmnist": (ViT, dict(FMNIST_TRANSFORMER, patch_size=4)),
-    # 16 tokens of 7×7 pixels: 1.6× the images/s of vit_fmnist, but it levels off near 89 % in a 10-minute run.
-    "vit_fmnist_p7": (
-        ViT,
-        dict(image_size=28, patch_size=7, hidden_size=128, depth=6, num_heads=4, mlp_dim=256, classifier="gap"),
-    ),
-    # The paper's small-data answer, a hybrid: the ResNet root (7×7/2 conv, GroupNorm, max-pool /2) makes a
-    # 7×7 map of 64-channel features whose cells are the 49 tokens (patch 1): R+ViT-Ti/16's stem.
-    "vit_fmnist_hybrid": (ViTHybrid, dict(FMNIST_TRANSFORMER, patch_size=1, resnet_blocks=())),
-    # A convolutional stem (Xiao et al. 2021, "Early convolutions help transformers see better"): two 3×3
-    # stride-2 convolutions make a 7×7 map whose cells are the 49 tokens (patch 1).
-    "vit_fmnist_cs": (conv_stem_vit, dict(FMNIST_TRANSFORMER, patch_size=1, stem_convs=((32, 2), (64, 2)))),
-    # The default (recipes fmnist, fmnist-long): a convolutional stem that keeps the detail of 28 and 14 px
-    # before the 7×7 tokens, four 3×3 convolutions (32, 64, 64, 128 channels; stride 1, 2, 1, 2), then the
-    # same Transformer. Per epoch it learns much faster than vit_fmnist, at 0.58× its images/s.
-    "vit_fmnist_cs4": (
-        conv_stem_vit,
-        dict(FMNIST_TRANSFORMER, patch_size=1, stem_convs=((32, 1), (64, 2), (64, 1), (128, 2))),
-    ),
-    # Tiny, for tests and smoke runs.
-    "vit_tiny": (
-        ViT,
-        dict(image_size=28, patch_size=7, hidden_size=32, depth=2, num_heads=2, mlp_dim=64, classifier="gap"),
-    ),
-}
+# Small models for 28-px images (`kind="small"` rows of `keras_vit.models.presets.MODELS`, where each is described):
+# name → (builder, its arguments). `--model NAME` accepts these.
+MODELS = catalog.small_models()
 
 
 # The default `keras-vit train`: vit_fmnist_cs4 on Fashion-MNIST within 9.75 minutes of wall time. After the first

@@ -1,4 +1,8 @@
-"""Resolving `weights=` (registered name or path) and loading it into a built model."""
+"""Resolving `weights=` (registered name or path) and loading it into a built model.
+
+Registered names are looked up by the caller (the models' preset table): `resolve` gets a `find_checkpoint`
+function and receives `Checkpoint` rows, so this package needs no table of models.
+"""
 
 import dataclasses
 import os
@@ -7,7 +11,8 @@ import warnings
 import keras
 import numpy as np
 
-from keras_vit.weights import npz, registry
+from keras_vit.weights import npz
+from keras_vit.weights.checkpoint import Checkpoint
 from keras_vit.weights.posemb import resample_posemb
 
 KERAS_SUFFIXES = (".weights.h5", ".keras")
@@ -17,17 +22,12 @@ KERAS_SUFFIXES = (".weights.h5", ".keras")
 class Source:
     kind: str  # "npz" or "keras"
     path: str
-    checkpoint: registry.Checkpoint | None = None
+    checkpoint: Checkpoint | None = None
     params: dict | None = None
 
 
-def names_doc(variant):
-    names = registry.names(variant) if variant else []
-    return ", ".join(repr(n) for n in names) if names else "none registered for this variant"
-
-
 def download(checkpoint):
-    """Downloads (or finds in the Keras cache) a registered checkpoint; returns the local path."""
+    """Downloads (or finds in the Keras cache) a `Checkpoint`; returns the local path."""
     # The URL's folder goes into the file name: several releases share a base name (ViT-B_16.npz).
     folder = checkpoint.url.rstrip("/").split("/")[-2]
     fname = f"{folder}_{os.path.basename(checkpoint.url)}".replace("+", "_")
@@ -35,7 +35,7 @@ def download(checkpoint):
         return keras.utils.get_file(
             fname=fname,
             origin=checkpoint.url,
-            file_hash=checkpoint.file_hash,
+            file_hash=checkpoint.sha256,
             hash_algorithm="sha256",
             cache_subdir="models",
             # Read at call time (Keras reads KERAS_HOME once, at import).
@@ -59,8 +59,12 @@ def download(checkpoint):
         ) from error
 
 
-def resolve(weights, variant):
-    """None, or a `Source` for a registered name or a local file."""
+def resolve(weights, find_checkpoint=None):
+    """None, or a `Source` for a registered name or a local file.
+
+    `find_checkpoint(name) -> Checkpoint` looks a registered name up (raising ValueError for an unknown one);
+    None for a model that has no registered names (a custom size).
+    """
     if weights is None or isinstance(weights, Source):
         return weights
     if not isinstance(weights, (str, os.PathLike)):
@@ -76,12 +80,12 @@ def resolve(weights, variant):
         )
     if path.endswith((".npz", *KERAS_SUFFIXES)) or os.sep in path:
         raise FileNotFoundError(f"No weights file at this path; check it. Received: weights={path!r}")
-    if variant is None:
+    if find_checkpoint is None:
         raise ValueError(
             "Registered weight names exist only for the named variants; give this custom model a file path. "
             f"Received: weights={path!r}"
         )
-    checkpoint = registry.get(variant, path)
+    checkpoint = find_checkpoint(path)
     return Source("npz", download(checkpoint), checkpoint)
 
 

@@ -9,7 +9,8 @@ import pytest
 import reference
 
 import keras_vit
-from keras_vit.weights import registry
+from keras_vit.models import presets
+from keras_vit.weights.checkpoint import Checkpoint
 
 
 @pytest.fixture
@@ -34,23 +35,33 @@ def server(tmp_path):
     httpd.server_close()
 
 
-def register_tiny(url, file_hash, name):
-    checkpoint = registry.Checkpoint(
-        variant="Ti/16",
+@pytest.fixture(autouse=True)
+def own_table(monkeypatch):
+    """Each test adds its rows to a copy of the preset table."""
+    monkeypatch.setattr(presets, "CHECKPOINTS", list(presets.CHECKPOINTS))
+
+
+def register_tiny(url, file_hash, name, timm=None):
+    checkpoint = Checkpoint(
+        model="vit_ti16",
         name=name,
         url=url,
-        file_hash=file_hash,
+        sha256=file_hash,
         image_size=32,
         classes=10,
-        representation_size=None,
+        pre_logits=None,
+        format="npz",
+        gelu="tanh",
+        layer_norm_epsilon=1e-6,
+        timm=timm,
         source="test checkpoint",
     )
-    registry.register(checkpoint)
+    presets.register(checkpoint)
     return checkpoint
 
 
 def tiny_ti16_checkpoint():
-    # Ti/16 sizes (hidden 192, 3 heads, MLP 768) at depth 12 are too big for a test; the registry
+    # Ti/16 sizes (hidden 192, 3 heads, MLP 768) at depth 12 are too big for a test; the checkpoint
     # lookup is per variant name, so a real Ti/16 layout at 32 px is used.
     return reference.random_checkpoint(hidden=192, depth=12, heads=3, mlp=768, patch=16, grid=2, classes=10)
 
@@ -63,7 +74,7 @@ def test_registered_name_is_downloaded_cached_and_loaded(server, monkeypatch):
     register_tiny(f"{base}/Ti_16.npz", digest, "test_loopback")
     x = np.random.default_rng(0).uniform(-1, 1, (1, 32, 32, 3)).astype("float32")
     model = keras_vit.ViTTi16(weights="test_loopback", classifier_activation=None)
-    assert model.input_shape == (None, 32, 32, 3)  # the registry's resolution
+    assert model.input_shape == (None, 32, 32, 3)  # the checkpoint row's resolution
     np.testing.assert_allclose(model.predict(x, verbose=0), reference.forward(params, x, heads=3), atol=1e-4)
     keras_vit.ViTTi16(weights="test_loopback")
     assert requests == ["/Ti_16.npz"]  # the second build used the cache
@@ -77,9 +88,11 @@ def test_hash_mismatch_fails_clearly(server):
         keras_vit.ViTTi16(weights="test_bad_hash")
 
 
-def test_registry_alias_imagenet_resolves_to_a_real_file():
-    checkpoint = registry.get("B/16", "imagenet")
-    assert checkpoint.classes == 1000 and checkpoint.url.startswith(registry.BASE_URL)
+def test_alias_imagenet_resolves_to_a_real_file():
+    checkpoint = presets.get_checkpoint("B/16", "imagenet")
+    assert checkpoint.name == "augreg_in21k_ft_in1k" and checkpoint.classes == 1000
+    assert checkpoint.url.startswith("https://storage.googleapis.com/vit_models/augreg/B_16-i21k-")
+    assert presets.get_checkpoint("L/32", "imagenet").name == "imagenet21k+imagenet2012"  # no AugReg L/32
 
 
 def test_timm_name_with_tag_loads_the_registered_checkpoint_of_its_resolution(server, monkeypatch):
@@ -88,8 +101,8 @@ def test_timm_name_with_tag_loads_the_registered_checkpoint_of_its_resolution(se
     np.savez(root / "Ti_16_ft.npz", **params)
     digest = hashlib.sha256((root / "Ti_16_ft.npz").read_bytes()).hexdigest()
     # Ti/16's fine-tuned checkpoints, replaced for this test by one at 32 px (the tag's 224-px file is not there).
-    monkeypatch.setitem(registry._REGISTRY, "Ti/16", {})
-    register_tiny(f"{base}/Ti_16_ft.npz", digest, "augreg_in21k_ft_in1k")
+    monkeypatch.setattr(presets, "CHECKPOINTS", [c for c in presets.CHECKPOINTS if c.model != "vit_ti16"])
+    register_tiny(f"{base}/Ti_16_ft.npz", digest, "augreg_in21k_ft_in1k", "vit_tiny_patch16_32.augreg_in21k_ft_in1k")
     model = keras_vit.create_model("vit_tiny_patch16_32.augreg_in21k_ft_in1k", classifier_activation=None)
     x = np.random.default_rng(1).uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
     np.testing.assert_allclose(model.predict(x, verbose=0), reference.forward(params, x, heads=3), atol=1e-4)
