@@ -40,14 +40,34 @@ class GemmRunner:
         return step, {"framework": self.framework, "flops_per_call": self.gemm.gemm_flops(item["n"])}
 
 
+# Runners that import no Keras (PyTorch, and runtimes fed by PyTorch): loaded from `runners/` as a package of
+# their own, so that neither keras_vit's package nor Keras is imported (torch and TensorFlow in one process crash).
+KERAS_FREE_RUNNERS = ("timm", "timm_onnxruntime", "timm_openvino")
+KERAS_FREE_PACKAGE = "keras_vit_bench_runners"
+
+
+def _keras_free_runners():
+    """`runners/` imported by path as the package `KERAS_FREE_PACKAGE` (its `__init__` imports only importlib)."""
+    if KERAS_FREE_PACKAGE not in sys.modules:
+        folder = os.path.join(HERE, "runners")
+        spec = importlib.util.spec_from_file_location(
+            KERAS_FREE_PACKAGE, os.path.join(folder, "__init__.py"), submodule_search_locations=[folder]
+        )
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[KERAS_FREE_PACKAGE] = package
+        spec.loader.exec_module(package)
+    return sys.modules[KERAS_FREE_PACKAGE]
+
+
 def make_runner(runner, options):
-    if runner == "gemm":
-        return GemmRunner(options)
-    if runner == "timm":  # no Keras in the PyTorch process
-        return _load(os.path.join(HERE, "runners", "timm.py"), "keras_vit_bench_timm").Runner(options)
-    # Keras runners: keras_vit is importable (installed, or the source tree put on the path below).
     import importlib
 
+    if runner == "gemm":
+        return GemmRunner(options)
+    if runner in KERAS_FREE_RUNNERS:
+        _keras_free_runners()
+        return importlib.import_module(f"{KERAS_FREE_PACKAGE}.{runner}").Runner(options)
+    # Keras runners: keras_vit is importable (installed, or the source tree put on the path below).
     return importlib.import_module(f"keras_vit.bench.runners.{runner}").Runner(options)
 
 

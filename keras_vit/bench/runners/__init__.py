@@ -10,12 +10,15 @@ import importlib.util
 REQUIRES = {
     "keras_vit": ("keras",),
     "timm": ("torch", "timm"),
+    "timm_onnxruntime": ("torch", "timm", "onnx", "onnxruntime"),
+    "timm_openvino": ("torch", "timm", "openvino", "nncf"),
+    "deploy": ("keras", "tensorflow"),
     "keras_hub": ("keras_hub",),
     "vit_keras": ("vit_keras", "cv2"),
     "gemm": (),
 }
 
-INSTALL_HINT = "pip install -e .[bench]"
+INSTALL_HINT = "pip install -e .[bench,deploy]"
 
 
 def missing(runner):

@@ -1,8 +1,11 @@
-"""timm's `VisionTransformer` on PyTorch (CPU here), eager or `torch.compile`d.
+"""timm's `VisionTransformer` on PyTorch (CPU here), eager or `torch.compile`d, float32 or bf16 autocast.
 
 Weights come through timm's own official-`.npz` loader (`vision_transformer._load_weights`). timm's
 MLP uses exact GELU (`nn.GELU()`); `logits(..., tanh_gelu=True)` switches it to the tanh form for
-the parity check. This file imports no Keras: the worker loads it by path.
+the parity check. bfloat16 inference is `torch.autocast("cpu", dtype=torch.bfloat16)` around the
+float32 model (oneDNN's avx512_bf16 / AMX products), as a timm user would run it. This file imports
+no Keras: the worker loads it by path, and so do the runners that export timm's model
+(`timm_onnxruntime.py`, `timm_openvino.py`), which build it with `build_timm`.
 """
 
 import sys
@@ -38,8 +41,42 @@ def import_torchvision():
     return torchvision
 
 
+def build_timm(model, weights, tanh_gelu=False):
+    """timm's ViT for the bench's `model` spec (sizes, image size, classes) with the `.npz` at `weights`.
+
+    `tanh_gelu` swaps the MLP's exact GELU for the tanh form (the official checkpoints' activation).
+    """
+    import torch
+
+    import_torchvision()  # before timm, which imports torchvision
+    from timm.models.vision_transformer import VisionTransformer, _load_weights
+
+    net = VisionTransformer(
+        img_size=model["image_size"],
+        patch_size=model["patch_size"],
+        embed_dim=model["hidden_size"],
+        depth=model["depth"],
+        num_heads=model["num_heads"],
+        mlp_ratio=model["mlp_dim"] / model["hidden_size"],
+        num_classes=model["classes"],
+        qkv_bias=True,
+        global_pool="token",
+    )
+    _load_weights(net, weights)
+    if tanh_gelu:
+        for block in net.blocks:
+            block.mlp.act = torch.nn.GELU(approximate="tanh")
+    return net
+
+
+def load_images(item, batch=None):
+    """The bench's input images (NHWC float32 on disk) as an NCHW array of `batch` (default: the item's) images."""
+    images = np.load(item["inputs"])[: batch or item["batch"]]
+    return np.ascontiguousarray(images.transpose(0, 3, 1, 2))
+
+
 class Runner:
-    """Options: `compile` (wrap the model in `torch.compile`, default mode)."""
+    """Options: `compile` (wrap the model in `torch.compile`, default mode). Items: float32 or bfloat16."""
 
     def __init__(self, options):
         import torch
@@ -53,38 +90,26 @@ class Runner:
     def model(self, item):
         key = (item["model"]["name"], item["task"])
         if key not in self.models:
-            from timm.models.vision_transformer import VisionTransformer, _load_weights
-
-            m = item["model"]
-            net = VisionTransformer(
-                img_size=m["image_size"],
-                patch_size=m["patch_size"],
-                embed_dim=m["hidden_size"],
-                depth=m["depth"],
-                num_heads=m["num_heads"],
-                mlp_ratio=m["mlp_dim"] / m["hidden_size"],
-                num_classes=m["classes"],
-                qkv_bias=True,
-                global_pool="token",
-            )
-            _load_weights(net, item["weights"])
-            self.models[key] = net
+            self.models[key] = build_timm(item["model"], item["weights"])
         return self.models[key]
 
     def prepare(self, item):
         torch = self.torch
         start = time.perf_counter()
         net = self.model(item)
-        x = torch.from_numpy(np.load(item["inputs"])[: item["batch"]].transpose(0, 3, 1, 2).copy())
+        x = torch.from_numpy(load_images(item))
         run = torch.compile(net) if self.compile else net
+        if item["dtype"] not in ("float32", "bfloat16"):
+            raise ValueError(
+                "The timm runner runs float32 and bfloat16 (autocast); int8 is timm_onnxruntime's and "
+                f"timm_openvino's. Received: dtype={item['dtype']!r}"
+            )
         bf16 = item["dtype"] == "bfloat16"
         if item["task"] == "infer":
             net.eval()
-            if bf16:
-                raise ValueError("The timm runner times float32 inference only. Received: dtype='bfloat16'")
 
             def step():
-                with torch.inference_mode():
+                with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                     run(x)
 
         else:
@@ -111,13 +136,14 @@ class Runner:
     def logits(self, item, tanh_gelu=False):
         torch = self.torch
         net = self.model(dict(item, task="infer")).eval()
-        x = torch.from_numpy(np.load(item["inputs"])[: item["batch"]].transpose(0, 3, 1, 2).copy())
+        x = torch.from_numpy(load_images(item))
+        bf16 = item["dtype"] == "bfloat16"
         originals = [block.mlp.act for block in net.blocks]
         if tanh_gelu:
             for block in net.blocks:
                 block.mlp.act = torch.nn.GELU(approximate="tanh")
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 return net(x).float().numpy()
         finally:
             for block, act in zip(net.blocks, originals):
