@@ -8,7 +8,7 @@
 Importing this package imports no runtime and no TensorFlow; each format imports its own when used.
 """
 
-from keras_vit.deploy.convert import convert
+from keras_vit.deploy.convert import convert, resolve_precision
 from keras_vit.deploy.cpu import auto_precision, cpu_features, native_precisions
 from keras_vit.deploy.export import export
 from keras_vit.deploy.formats import FORMATS, precisions
@@ -34,4 +34,5 @@ __all__ = [
     "load",
     "native_precisions",
     "precisions",
+    "resolve_precision",
 ]

@@ -3,9 +3,16 @@
 import keras
 
 
+# Layers the builders keep in float32 under any policy (float32 logits, as Keras's mixed-precision guide).
+FLOAT32_LAYERS = ("head",)
+
+
 def _replace_policy(config, policy):
-    """Every float32 `DTypePolicy` in a serialised model → `policy` (input dtypes and int layers untouched)."""
+    """Every float32 `DTypePolicy` in a serialised model → `policy`, except in `FLOAT32_LAYERS` (input dtypes
+    and int layers untouched)."""
     if isinstance(config, dict):
+        if isinstance(config.get("config"), dict) and config["config"].get("name") in FLOAT32_LAYERS:
+            return config
         if config.get("class_name") == "DTypePolicy" and config.get("config", {}).get("name") == "float32":
             return {**config, "config": {**config["config"], "name": policy}}
         return {key: _replace_policy(value, policy) for key, value in config.items()}

@@ -26,35 +26,7 @@ try:
 except ImportError:  # then each pytest-xdist worker exports on its own
     FileLock = None
 
-BACKEND = keras.backend.backend()
-NAMES = ["cat", "dog", "café", "ship", "truck"]
-TINY = dict(patch_size=8, hidden_size=32, depth=2, num_heads=4, mlp_dim=64, classes=5)
-
-
-def tf_only(fn):
-    skip = pytest.mark.skipif(BACKEND != "tensorflow", reason="SavedModel export needs the TensorFlow backend")
-    return pytest.mark.tf_only(skip(fn))
-
-
-def tiny_vit(seed, image_size=32, **kwargs):
-    """A tiny ViT with a random head (the real head is zero-initialised: all classes would tie)."""
-    keras.utils.set_random_seed(seed)
-    model = keras_vit.ViT(image_size=image_size, **{**TINY, **kwargs})
-    head = model.get_layer("head")
-    rng = np.random.default_rng(seed)
-    head.kernel.assign(rng.normal(0, 0.5, head.kernel.shape).astype("float32"))
-    head.bias.assign(rng.normal(0, 0.5, head.bias.shape).astype("float32"))
-    return model
-
-
-def keras_outputs(model, pixels):
-    """The Keras model's outputs for raw [0, 255] pixels, called eagerly (no XLA)."""
-    return keras.ops.convert_to_numpy(model(keras_vit.preprocess_input(pixels.astype("float32")), training=False))
-
-
-def softmax(z):
-    z = z - z.max(-1, keepdims=True)
-    return np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+from tiny_models import BACKEND, NAMES, TINY, keras_outputs, softmax, tf_only, tiny_vit  # noqa: E402
 
 
 def resize_bilinear(images, height, width):
@@ -494,13 +466,14 @@ def test_other_backends_raise(tmp_path):
 
 def test_import_keras_vit_does_not_import_the_exporter():
     code = (
-        "import sys, keras_vit; assert 'keras_vit.export' not in sys.modules, 'eager'; "
-        "print(keras_vit.export_saved_model.__module__)"
+        "import sys, keras_vit; assert 'keras_vit.deploy' not in sys.modules, 'eager'; "
+        "export = keras_vit.export; assert 'tensorflow' not in sys.modules, 'tensorflow'; "
+        "print(keras_vit.export_saved_model.__module__, export.__module__)"
     )
     env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2"}
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.strip() == "keras_vit.export.saved_model"
+    assert proc.stdout.strip() == "keras_vit.deploy.saved_model keras_vit.deploy.export"
     with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
         keras_vit.not_a_name  # noqa: B018
 

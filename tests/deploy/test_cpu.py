@@ -1,0 +1,47 @@
+"""CPU flags → the precision `auto` picks, on /proc/cpuinfo texts of the machines this project meets."""
+
+import pytest
+
+from keras_vit.deploy.cpu import auto_precision, cpu_features, native_precisions
+
+XEON_AMX = "model name\t: Intel(R) Xeon(R) Platinum 8481C\nflags\t\t: fpu avx2 avx512f avx512_vnni avx512_bf16 amx_bf16 amx_tile amx_int8\n"
+EPYC_ZEN4 = "model name\t: AMD EPYC\nflags\t\t: fpu avx2 avx512f avx512_vnni avx512_bf16 avx_vnni\n"
+VNNI_ONLY = "model name\t: Intel(R) Xeon(R) Gold 6230\nflags\t\t: fpu avx2 avx512f avx512_vnni\n"
+OLD = "model name\t: Intel(R) Xeon(R) CPU E5-2690\nflags\t\t: fpu sse4_2 avx2\n"
+
+
+def test_flags_are_read_from_the_first_cpu():
+    features = cpu_features(XEON_AMX + "\n" + OLD)
+    assert features["model_name"] == "Intel(R) Xeon(R) Platinum 8481C"
+    assert features["flags"]["amx_bf16"] and features["flags"]["amx_int8"] and not features["flags"]["avx_vnni"]
+    # A flag's name inside another's does not count ("avx512f" is not "avx512_fp16").
+    assert not cpu_features("flags : avx512fp16x\n")["flags"]["avx512f"]
+    assert cpu_features("")["flags"] == dict.fromkeys(cpu_features("")["flags"], False)
+
+
+@pytest.mark.parametrize(
+    ("cpuinfo", "native"),
+    [
+        (XEON_AMX, ("float32", "bfloat16", "int8")),
+        (EPYC_ZEN4, ("float32", "bfloat16", "int8")),
+        (VNNI_ONLY, ("float32", "int8")),
+        (OLD, ("float32",)),
+    ],
+)
+def test_native_precisions(cpuinfo, native):
+    assert native_precisions(cpu_features(cpuinfo)) == native
+
+
+@pytest.mark.parametrize(
+    ("cpuinfo", "supported", "expected"),
+    [
+        (XEON_AMX, ("float32", "bfloat16", "int8"), "bfloat16"),  # AMX bf16 tiles: no calibration needed
+        (EPYC_ZEN4, ("float32", "bfloat16", "int8"), "int8"),  # no AMX: VNNI int8 before AVX-512 bf16
+        (EPYC_ZEN4, ("float32", "bfloat16"), "bfloat16"),
+        (XEON_AMX, ("float32", "int8"), "int8"),
+        (VNNI_ONLY, ("float32", "bfloat16"), "float32"),  # bf16 without native support: no gain
+        (OLD, ("float32", "bfloat16", "int8"), "float32"),
+    ],
+)
+def test_auto_precision(cpuinfo, supported, expected):
+    assert auto_precision(supported, cpu_features(cpuinfo)) == expected
