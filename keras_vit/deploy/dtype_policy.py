@@ -2,7 +2,6 @@
 
 import keras
 
-
 # Layers the builders keep in float32 under any policy (float32 logits, as Keras's mixed-precision guide).
 FLOAT32_LAYERS = ("head",)
 
