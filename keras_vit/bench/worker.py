@@ -13,7 +13,6 @@ carries only the protocol.
 import importlib.util
 import json
 import os
-import resource
 import sys
 import time
 import traceback
@@ -69,6 +68,17 @@ def make_runner(runner, options):
         return importlib.import_module(f"{KERAS_FREE_PACKAGE}.{runner}").Runner(options)
     # Keras runners: keras_vit is importable (installed, or the source tree put on the path below).
     return importlib.import_module(f"keras_vit.bench.runners.{runner}").Runner(options)
+
+
+def peak_rss_mb():
+    """This process's own peak RSS: `VmHWM` of `/proc/self/status`.
+
+    Not `getrusage(RUSAGE_SELF).ru_maxrss`: Linux carries the high-water mark across `execve`, so a worker
+    started from a parent that had imported TensorFlow would report at least the parent's RSS at the fork.
+    """
+    with open("/proc/self/status") as f:
+        kib = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    return kib / 1024
 
 
 def rss_mb():
@@ -137,8 +147,7 @@ def main():
                 np.save(message["out"], runner.logits(message["item"], tanh_gelu=message.get("tanh_gelu", False)))
                 reply(ok=True)
             elif command == "rss":
-                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-                reply(ok=True, peak_rss_mb=peak, rss_mb=rss_mb())
+                reply(ok=True, peak_rss_mb=peak_rss_mb(), rss_mb=rss_mb())
             else:
                 reply(ok=False, error=f"unknown command {command!r}")
         except Exception as error:  # noqa: BLE001  (one failing item must not end the worker)
