@@ -38,6 +38,8 @@ from keras_vit.bench.runners import missing
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 PARITY_BATCH = 2
+# keras_vit's own rows: its Keras model on each backend, and its exported formats.
+OURS = ("keras_vit", "deploy")
 
 
 @dataclasses.dataclass
@@ -52,12 +54,18 @@ class Config:
     # A GEMM riding along in a model phase: its own task and items, measured in the same rounds.
     task: str | None = None
     items: tuple | None = None
+    # The precisions it runs, each over the phase's batches (None: the phase's items as they are).
+    dtypes: tuple | None = None
 
     def task_in(self, phase):
         return self.task or phase.task
 
     def items_in(self, phase):
-        return list(self.items) if self.items else phase.items
+        if self.items:
+            return list(self.items)
+        if self.dtypes:
+            return [dict(item, dtype=dtype) for dtype in self.dtypes for item in phase.items]
+        return phase.items
 
 
 @dataclasses.dataclass
@@ -176,7 +184,30 @@ def spread(samples):
     return dict(median=float(median), p25=float(p25), p75=float(p75), min=float(values.min()), max=float(values.max()))
 
 
+VERSIONED = (
+    "keras",
+    "tensorflow",
+    "jax",
+    "torch",
+    "timm",
+    "keras-hub",
+    "vit-keras",
+    "numpy",
+    "openvino",
+    "nncf",
+    "onnx",
+    "onnxruntime",
+    "tf2onnx",
+    "ai-edge-litert",
+)
+
+
 def machine_info():
+    """The CPU (`lscpu`'s model name, and the instruction-set flags the runtimes' fast paths use), versions."""
+    from importlib import metadata
+
+    from keras_vit.deploy.cpu import cpu_features
+
     model = "unknown"
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
@@ -185,15 +216,20 @@ def machine_info():
         )
     except (OSError, subprocess.SubprocessError):
         pass
-    from importlib import metadata
-
     versions = {}
-    for package in ("keras", "tensorflow", "jax", "torch", "timm", "keras-hub", "vit-keras", "numpy"):
+    for package in VERSIONED:
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = None
-    return dict(cpu=model, cores=os.cpu_count(), python=sys.version.split()[0], versions=versions)
+    features = cpu_features()
+    return dict(
+        cpu=model if model != "unknown" else features["model_name"],
+        cpu_flags=features["flags"],
+        cores=os.cpu_count(),
+        python=sys.version.split()[0],
+        versions=versions,
+    )
 
 
 class Suite:
@@ -315,7 +351,7 @@ class Suite:
                 info=info,
                 peak_rss_mb=memory.get(config.name, {}).get("peak_rss_mb"),
                 load_average=float(np.mean(entry["loads"])),  # 1-minute load average after each measurement
-                **parity.get(config.name, {}),
+                **parity.get((config.name, item.get("dtype")), {}),
             )
             if task == "gemm":
                 rates = [info["flops_per_call"] / t / 1e9 for t in entry["times"]]
@@ -368,33 +404,36 @@ class Suite:
         return prepared
 
     def _parity(self, phase, workers, files):
-        """Max |logits − keras_vit's| on the same images and weights, as shipped and with tanh GELU."""
-        item = dict(batch=PARITY_BATCH, dtype="float32", task="infer", model=phase.model, **files)
+        """Max |logits − keras_vit's float32 logits| on the same images and weights, for each configuration
+        and each precision it runs, as shipped and with tanh GELU: `{(config name, dtype): fields}`."""
         outputs = {}
         for config in phase.configs:
             worker = workers.get(config.name)
             if worker is None or config.task_in(phase) != "infer":
                 continue
-            for tanh in (False, True):
-                path = os.path.join(self.work_dir, f"logits_{config.name.replace('/', '_')}_{int(tanh)}.npy")
-                try:
-                    worker.request(600, cmd="logits", item=item, out=path, tanh_gelu=tanh)
-                    outputs[(config.name, tanh)] = np.load(path)
-                except (WorkerError, RequestError) as error:
-                    self.log(f"  parity: {config.name} failed: {error}")
+            for dtype in dict.fromkeys(item["dtype"] for item in config.items_in(phase)):
+                item = dict(batch=PARITY_BATCH, dtype=dtype, task="infer", model=phase.model, **files)
+                for tanh in (False, True):
+                    stem = f"logits_{config.name.replace('/', '_')}_{dtype}_{int(tanh)}"
+                    path = os.path.join(self.work_dir, f"{stem}.npy")
+                    try:
+                        worker.request(self.plan.prepare_timeout_s, cmd="logits", item=item, out=path, tanh_gelu=tanh)
+                        outputs[(config.name, dtype, tanh)] = np.load(path)
+                    except (WorkerError, RequestError) as error:
+                        self.log(f"  parity: {config.name} {dtype} failed: {error}")
         reference = next(
-            (c.name for c in phase.configs if c.runner == "keras_vit" and (c.name, False) in outputs), None
+            (c.name for c in phase.configs if c.runner == "keras_vit" and (c.name, "float32", False) in outputs), None
         )
         if reference is None:
             return {}
-        ref = outputs[(reference, False)]
+        ref = outputs[(reference, "float32", False)]
         result = {}
-        for config in phase.configs:
+        for name, dtype, _ in outputs:
             entry = {"parity_reference": reference, "logit_scale": float(np.abs(ref).max())}
             for tanh, field in ((False, "max_abs_diff"), (True, "max_abs_diff_tanh_gelu")):
-                if (config.name, tanh) in outputs:
-                    entry[field] = float(np.abs(outputs[(config.name, tanh)] - ref).max())
-            result[config.name] = entry
+                if (name, dtype, tanh) in outputs:
+                    entry[field] = float(np.abs(outputs[(name, dtype, tanh)] - ref).max())
+            result[(name, dtype)] = entry
         return result
 
     # -- everything -------------------------------------------------------------------------------
@@ -436,36 +475,48 @@ def _item_label(task, item):
     return f"batch {item['batch']} {item['dtype']}"
 
 
-def peak_gemm(records):
-    """The fastest float32 GEMM among `records` (median GFLOP/s) and the configuration that reached it."""
-    gemms = [r for r in records if r["task"] == "gemm" and r["dtype"] == "float32"]
+def peak_gemm(records, dtype="float32"):
+    """The fastest `dtype` GEMM among `records` (median GFLOP/s) and the configuration that reached it."""
+    gemms = [r for r in records if r["task"] == "gemm" and r["dtype"] == dtype]
     if not gemms:
         return None
     best = max(gemms, key=lambda r: r["median"])
-    return dict(gflops=best["median"], config=best["config"], n=best["n"], phase=best.get("phase"))
+    return dict(gflops=best["median"], config=best["config"], n=best["n"], phase=best.get("phase"), dtype=dtype)
+
+
+def _group_key(record):
+    """Rows compared with each other: inference across precisions (keras_vit's best path at any precision),
+    training per precision."""
+    dtype = None if record["task"] == "infer" else record["dtype"]
+    return (record["model"], record["task"], record["batch"], dtype)
 
 
 def annotate(results):
-    """Adds to each model record: FLOPs per image, GFLOP/s, fraction of the GEMM peak, ratio to keras_vit's best.
+    """Adds to each model record: FLOPs per image, GFLOP/s, fraction of the GEMM peaks, ratio to keras_vit's best.
 
-    The peak a record is divided by is the fastest GEMM measured in its own phase (same rounds, same
-    load) when there is one, else the fastest of the whole run.
+    Two peaks: the float32 one (`fraction_of_gemm_peak`, every row) and the one of the row's own precision
+    (`fraction_of_precision_peak`: float32, bfloat16 or int8 GEMM). Each is the fastest GEMM of that precision
+    measured in the record's own phase (same rounds, same load) when there is one, else the fastest of the run.
     """
     records = results["records"]
     flops = {}
     for r in records:
         if "flops_per_image" in r["info"]:
             flops[r["model"]] = r["info"]["flops_per_image"]
-    peak = peak_gemm(records)
-    results["peak_gemm"] = peak
+    dtypes = sorted({r["dtype"] for r in records if r["task"] == "gemm"})
+    peaks = {dtype: peak_gemm(records, dtype) for dtype in dtypes}
+    results["peak_gemm"] = peaks.get("float32")
+    results["peak_gemms"] = peaks
     phases = {r.get("phase") for r in records}
-    phase_peaks = {p: peak_gemm([r for r in records if r.get("phase") == p]) for p in phases}
+    phase_peaks = {
+        (p, dtype): peak_gemm([r for r in records if r.get("phase") == p], dtype) for p in phases for dtype in dtypes
+    }
     groups = {}
     for r in records:
         if r["task"] != "gemm":
-            groups.setdefault((r["model"], r["task"], r["batch"], r["dtype"]), []).append(r)
+            groups.setdefault(_group_key(r), []).append(r)
     for group in groups.values():
-        ours = [r["median"] for r in group if r["runner"] == "keras_vit"]
+        ours = [r["median"] for r in group if r["runner"] in OURS]
         best = max(ours) if ours else None
         for r in group:
             r["ratio_to_keras_vit_best"] = r["median"] / best if best else None
@@ -476,9 +527,10 @@ def annotate(results):
                 per_image *= TRAIN_FLOPS_FACTOR
             r["flops_per_image"] = per_image
             r["gflops_per_s"] = per_image * r["median"] / 1e9
-            reference = phase_peaks.get(r.get("phase")) or peak
-            if reference:
-                r["gemm_peak_gflops"] = reference["gflops"]
-                r["gemm_peak_config"] = reference["config"]
-                r["fraction_of_gemm_peak"] = fraction_of_peak(per_image, r["median"], reference["gflops"] * 1e9)
+            for dtype, peak in (("float32", "gemm_peak"), (r["dtype"], "precision_peak")):
+                reference = phase_peaks.get((r.get("phase"), dtype)) or peaks.get(dtype)
+                if reference:
+                    r[f"{peak}_gflops"] = reference["gflops"]
+                    r[f"{peak}_config"] = reference["config"]
+                    r[f"fraction_of_{peak}"] = fraction_of_peak(per_image, r["median"], reference["gflops"] * 1e9)
     return results

@@ -1,4 +1,5 @@
-"""What `keras-vit bench` runs: the CPU suite (default and `--all`) and the one-configuration `--quick` run."""
+"""What `keras-vit bench` runs: the CPU suite (default and `--all`), the deployment suite (`--deploy`) and the
+one-configuration `--quick` run (`--deploy --quick`: the deployment rows on the tiny model)."""
 
 import os
 
@@ -41,6 +42,72 @@ GEMM_BF16_CONFIGS = tuple(Config(f"gemm/{f}", "gemm", options={"framework": f}) 
 # The two fastest GEMM libraries here, timed again inside every model phase: the roofline divides by a
 # rate measured in the same rounds, under the same load, as the model.
 INLINE_GEMM_FRAMEWORKS = ("tensorflow", "torch")
+
+
+# The deployment suite: keras_vit's TensorFlow paths (float32 + XLA; mixed_bfloat16 without XLA, oneDNN's bf16
+# products, since XLA:CPU's are slower than its float32) and its exports per format and precision, against what
+# a CPU user would deploy instead: timm eager (float32, bf16 autocast), timm -> ONNX Runtime, timm -> OpenVINO.
+# One worker per implementation and runtime, running each of its precisions.
+DEPLOY_CONFIGS = (
+    Config("keras_vit/tf-xla", "keras_vit", "tensorflow", {"xla": True}),
+    Config("keras_vit/tf", "keras_vit", "tensorflow", {"xla": False}, dtypes=("bfloat16",)),
+    Config("keras_vit/saved_model", "deploy", "tensorflow", {"format": "saved_model"}, dtypes=("float32", "bfloat16")),
+    Config(
+        "keras_vit/openvino", "deploy", "tensorflow", {"format": "openvino"}, dtypes=("float32", "bfloat16", "int8")
+    ),
+    Config("keras_vit/onnx", "deploy", "tensorflow", {"format": "onnx"}, dtypes=("float32", "int8")),
+    Config("keras_vit/litert", "deploy", "tensorflow", {"format": "litert"}, dtypes=("float32", "int8")),
+    Config("timm/eager", "timm", dtypes=("float32", "bfloat16")),
+    Config("timm/onnxruntime", "timm_onnxruntime", dtypes=("float32", "int8")),
+    Config("timm/openvino", "timm_openvino", dtypes=("float32", "bfloat16", "int8")),
+)
+DEPLOY_MODELS = ("S/16", "B/16")
+DEPLOY_BATCHES = (1, 8)
+# The GEMMs timed in every deployment phase, per precision: each row's fraction of the rate of its own precision
+# divides by the fastest of these in the same rounds. int8: torch._int_mm, OpenVINO's u8 x i8 FullyConnected,
+# ONNX Runtime's MatMulInteger (see gemm.py).
+DEPLOY_GEMMS = {
+    "tensorflow": ("float32",),
+    "torch": ("float32", "bfloat16", "int8"),
+    "openvino": ("float32", "bfloat16", "int8"),
+    "onnxruntime": ("int8",),
+}
+
+
+def deploy_gemms(n):
+    """One GEMM worker per library of `DEPLOY_GEMMS`, timing each of its precisions at size `n`."""
+    return [
+        Config(
+            f"gemm/{f}", "gemm", options={"framework": f}, task="gemm", items=tuple(dict(n=n, dtype=d) for d in dtypes)
+        )
+        for f, dtypes in DEPLOY_GEMMS.items()
+    ]
+
+
+def deploy_plan(models=DEPLOY_MODELS, batches=DEPLOY_BATCHES, rounds=3, gemm_n=4096, only=None, seed=0):
+    """The deployment suite: per model, every `DEPLOY_CONFIGS` row at each batch and precision, and the GEMMs.
+
+    `only` keeps the configurations whose name contains one of its words (the GEMMs always run).
+    """
+    phases = [
+        Phase(
+            f"{variant} deployment",
+            "infer",
+            [dict(batch=b, dtype="float32") for b in batches],
+            _select(DEPLOY_CONFIGS, only) + deploy_gemms(gemm_n),
+            model_spec(variant),
+        )
+        for variant in models
+    ]
+    return Plan(phases, rounds=rounds, seed=seed)
+
+
+def deploy_quick_plan(configs=DEPLOY_CONFIGS, batch=2):
+    """The deployment rows on the tiny model, one call each, with the GEMMs at n=128: checks the plumbing."""
+    phase = Phase(
+        "tiny deployment", "infer", [dict(batch=batch, dtype="float32")], list(configs) + deploy_gemms(128), TINY
+    )
+    return Plan([phase], rounds=1, min_time=0.0, max_calls=1, settle_s=0.0, warmup_below_s=0.0, setup_parallel=2)
 
 
 def with_inline_gemms(configs, n):

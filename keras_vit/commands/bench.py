@@ -8,17 +8,28 @@ a missing one is skipped with the reason. Writes bench.{md,csv,json,png} under -
 
     keras-vit bench --quick          # one tiny configuration, one call (seconds)
     keras-vit bench                  # the CPU suite (~15 min on 2 cores)
+    keras-vit bench --deploy         # keras_vit's exports (OpenVINO, ONNX, LiteRT, SavedModel) and TensorFlow
+                                     # paths vs timm, timm -> ONNX Runtime, timm -> OpenVINO; float32/bf16/int8
+    keras-vit bench --deploy --quick # the same rows on the tiny model, one call each
     keras-vit bench --models B/16 --batches 32 --no-train --only keras_vit timm
 """
 
-HELP = "benchmark inference/training images/s against timm, keras-hub, vit-keras (CSV, JSON, PNG)"
+HELP = (
+    "benchmark inference/training images/s against timm, keras-hub, vit-keras, ONNX Runtime, OpenVINO (CSV, JSON, PNG)"
+)
 
 
 def add_arguments(parser):
     parser.add_argument("--quick", action="store_true", help="one tiny configuration, one call (a smoke run)")
+    parser.add_argument(
+        "--deploy",
+        action="store_true",
+        help="the deployment suite: keras_vit per export format and precision vs timm, ONNX Runtime, OpenVINO "
+        "(default models S/16 B/16, batches 1 8)",
+    )
     parser.add_argument("--out", default=None, help="output folder (default runs/bench/<date-time>)")
-    parser.add_argument("--models", nargs="+", default=["Ti/16", "S/16", "B/16"], help="inference variants")
-    parser.add_argument("--batches", nargs="+", type=int, default=[1, 32], help="inference batch sizes")
+    parser.add_argument("--models", nargs="+", default=None, help="inference variants (default Ti/16 S/16 B/16)")
+    parser.add_argument("--batches", nargs="+", type=int, default=None, help="inference batch sizes (default 1 32)")
     parser.add_argument("--train-models", nargs="*", default=["Ti/16", "S/16"], help="training variants")
     parser.add_argument("--train-dtypes", nargs="*", default=["float32", "bfloat16"], help="training precisions")
     parser.add_argument("--no-train", action="store_true", help="skip the training phases")
@@ -47,11 +58,20 @@ def run(args):
             f"train_rounds={args.train_rounds}"
         )
     if args.quick:
-        plan = plans.quick_plan()
+        plan = plans.deploy_quick_plan() if args.deploy else plans.quick_plan()
+    elif args.deploy:
+        plan = plans.deploy_plan(
+            models=args.models or plans.DEPLOY_MODELS,
+            batches=args.batches or plans.DEPLOY_BATCHES,
+            rounds=args.rounds,
+            gemm_n=args.gemm_n,
+            only=args.only,
+            seed=args.seed,
+        )
     else:
         plan = plans.full_plan(
-            models=args.models,
-            batches=args.batches,
+            models=args.models or ("Ti/16", "S/16", "B/16"),
+            batches=args.batches or (1, 32),
             train_models=[] if args.no_train else args.train_models,
             train_dtypes=args.train_dtypes,
             rounds=args.rounds,
