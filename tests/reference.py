@@ -72,6 +72,15 @@ def gelu_tanh(x):
     return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
 
 
+def gelu_exact(x):
+    from scipy.special import erf
+
+    return 0.5 * x * (1 + erf(x / np.sqrt(2)))
+
+
+GELU = {"tanh": gelu_tanh, "exact": gelu_exact}
+
+
 def softmax(x, axis=-1):
     e = np.exp(x - x.max(axis, keepdims=True))
     return e / e.sum(axis, keepdims=True)
@@ -95,22 +104,23 @@ def attention_block(x, p, b, heads):
     return np.einsum("nqhk,hkd->nqd", out, p[att + "out/kernel"]) + p[att + "out/bias"], weights
 
 
-def encoder(tokens, p, heads):
+def encoder(tokens, p, heads, gelu="tanh", eps=1e-6):
     """Blocks + final norm on already embedded tokens."""
     x = tokens
     depth = len({k.split("/")[1] for k in p if k.startswith("Transformer/encoderblock_")})
     for i in range(depth):
         b = BLOCK.format(i=i)
-        y = layer_norm(x, p[b + "LayerNorm_0/scale"], p[b + "LayerNorm_0/bias"])
+        y = layer_norm(x, p[b + "LayerNorm_0/scale"], p[b + "LayerNorm_0/bias"], eps)
         x = x + attention_block(y, p, b, heads)[0]
-        y = layer_norm(x, p[b + "LayerNorm_2/scale"], p[b + "LayerNorm_2/bias"])
-        y = gelu_tanh(y @ p[b + "MlpBlock_3/Dense_0/kernel"] + p[b + "MlpBlock_3/Dense_0/bias"])
+        y = layer_norm(x, p[b + "LayerNorm_2/scale"], p[b + "LayerNorm_2/bias"], eps)
+        y = GELU[gelu](y @ p[b + "MlpBlock_3/Dense_0/kernel"] + p[b + "MlpBlock_3/Dense_0/bias"])
         x = x + y @ p[b + "MlpBlock_3/Dense_1/kernel"] + p[b + "MlpBlock_3/Dense_1/bias"]
-    return layer_norm(x, p["Transformer/encoder_norm/scale"], p["Transformer/encoder_norm/bias"])
+    return layer_norm(x, p["Transformer/encoder_norm/scale"], p["Transformer/encoder_norm/bias"], eps)
 
 
-def forward(p, images, heads, posemb=None):
-    """Logits of the official ViT for `images` (n, H, W, C) float; `posemb` overrides the checkpoint's."""
+def forward(p, images, heads, posemb=None, gelu="tanh", eps=1e-6):
+    """Logits of the official ViT for `images` (n, H, W, C) float; `posemb` overrides the checkpoint's;
+    `gelu` ("tanh" official, "exact" erf) and `eps` (LayerNorm) for checkpoints of other numerics."""
     images = images.astype("float64")
     p = {k: v.astype("float64") for k, v in p.items()}
     kernel = p["embedding/kernel"]
@@ -119,7 +129,7 @@ def forward(p, images, heads, posemb=None):
     if "cls" in p:
         x = np.concatenate([np.broadcast_to(p["cls"], (x.shape[0], 1, hidden)), x], axis=1)
     x = x + (p["Transformer/posembed_input/pos_embedding"] if posemb is None else posemb)
-    x = encoder(x, p, heads)
+    x = encoder(x, p, heads, gelu, eps)
     x = x[:, 0] if "cls" in p else x.mean(1)
     if "pre_logits/kernel" in p:
         x = np.tanh(x @ p["pre_logits/kernel"] + p["pre_logits/bias"])

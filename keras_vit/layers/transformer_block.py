@@ -3,14 +3,18 @@ from keras import ops
 
 from keras_vit.layers.multi_head_attention import MultiHeadSelfAttention
 
+GELUS = ("tanh", "exact")
+
 
 @keras.saving.register_keras_serializable(package="keras_vit")
 class TransformerBlock(keras.layers.Layer):
     """Pre-LayerNorm Transformer encoder block (official `Encoder1DBlock`).
 
     `x + drop_path(dropout(MHSA(LN(x))))`, then `y + drop_path(dropout(MLP(LN(y))))`, with the MLP
-    `Dense(mlp_dim) → GELU (tanh form, as jax's default) → dropout → Dense(hidden)`. LayerNorm
-    epsilon is 1e-6. Sub-layers carry the official checkpoint's names.
+    `Dense(mlp_dim) → GELU → dropout → Dense(hidden)`. The GELU form and the LayerNorm epsilon are the
+    checkpoint's numerics: the official JAX models use the tanh form (JAX's default) and 1e-6; models trained
+    in PyTorch use the exact (erf) form and other epsilons (Hugging Face ViT: 1e-12). Sub-layers carry the
+    official checkpoint's names.
 
     Args:
         num_heads: attention heads.
@@ -20,6 +24,8 @@ class TransformerBlock(keras.layers.Layer):
         drop_path: stochastic depth rate (per-sample residual branch drop).
         attention_implementation: "auto", "einsum" or "fused".
         relative_positions: 0, or the token count for relative position attention (`MultiHeadSelfAttention`).
+        gelu: "tanh" (the approximation, official) or "exact" (erf).
+        layer_norm_epsilon: epsilon of both LayerNorms.
 
     Call args:
         inputs: `(batch, tokens, hidden)`.
@@ -38,9 +44,16 @@ class TransformerBlock(keras.layers.Layer):
         drop_path=0.0,
         attention_implementation="auto",
         relative_positions=0,
+        gelu="tanh",
+        layer_norm_epsilon=1e-6,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if gelu not in GELUS:
+            raise ValueError(
+                f"`gelu` must be one of {GELUS}: 'tanh' for the official JAX checkpoints, 'exact' for PyTorch-trained "
+                f"ones. Received: gelu={gelu!r}"
+            )
         self.num_heads = num_heads
         self.mlp_dim = mlp_dim
         self.dropout = dropout
@@ -48,7 +61,11 @@ class TransformerBlock(keras.layers.Layer):
         self.drop_path = drop_path
         self.attention_implementation = attention_implementation
         self.relative_positions = relative_positions
-        self.norm1 = keras.layers.LayerNormalization(epsilon=1e-6, name="LayerNorm_0", dtype=self.dtype_policy)
+        self.gelu = gelu
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.norm1 = keras.layers.LayerNormalization(
+            epsilon=layer_norm_epsilon, name="LayerNorm_0", dtype=self.dtype_policy
+        )
         self.attention = MultiHeadSelfAttention(
             num_heads,
             attention_dropout=attention_dropout,
@@ -57,7 +74,9 @@ class TransformerBlock(keras.layers.Layer):
             name="MultiHeadDotProductAttention_1",
             dtype=self.dtype_policy,
         )
-        self.norm2 = keras.layers.LayerNormalization(epsilon=1e-6, name="LayerNorm_2", dtype=self.dtype_policy)
+        self.norm2 = keras.layers.LayerNormalization(
+            epsilon=layer_norm_epsilon, name="LayerNorm_2", dtype=self.dtype_policy
+        )
         self.mlp_dense_0 = keras.layers.Dense(
             mlp_dim,
             bias_initializer=keras.initializers.RandomNormal(stddev=1e-6),
@@ -93,7 +112,7 @@ class TransformerBlock(keras.layers.Layer):
     def _mlp(self, x, training):
         # Dense layers on the 3-D tokens: folding the tokens into the batch (2-D products) measured no faster
         # (benchmarks/mlp_fold.py).
-        y = ops.gelu(self.mlp_dense_0(x), approximate=True)
+        y = ops.gelu(self.mlp_dense_0(x), approximate=self.gelu == "tanh")
         y = self.dropout_layer(y, training=training)
         return self.dropout_layer(self.mlp_dense_1(y), training=training)
 
@@ -119,5 +138,7 @@ class TransformerBlock(keras.layers.Layer):
             drop_path=self.drop_path,
             attention_implementation=self.attention_implementation,
             relative_positions=self.relative_positions,
+            gelu=self.gelu,
+            layer_norm_epsilon=self.layer_norm_epsilon,
         )
         return config

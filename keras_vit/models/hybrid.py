@@ -146,6 +146,8 @@ def ViTHybrid(
     classes=None,
     classifier_activation="softmax",
     attention_implementation="auto",
+    gelu=None,
+    layer_norm_epsilon=None,
     name="vit_hybrid",
 ):
     """Instantiates a hybrid ResNet + Vision Transformer of any size (arXiv 2010.11929, §3.1).
@@ -161,7 +163,8 @@ def ViTHybrid(
         resnet_width: width factor; the root has `64 × resnet_width` channels and must be a multiple of 32.
         image_size, patch_size, hidden_size, depth, num_heads, mlp_dim, classifier, representation_size,
             posemb, posemb_interpolation, dropout, attention_dropout, drop_path, dynamic_image_size,
-            attention_implementation, name: as in `ViT`; `image_size` must be divisible by the effective patch.
+            attention_implementation, gelu, layer_norm_epsilon, name: as in `ViT`; `image_size` must be
+            divisible by the effective patch.
         include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation:
             as in `keras.applications` (see `ViTR50B16`).
 

@@ -45,6 +45,16 @@ def _inputs(image_hw, channels, input_tensor, input_shape, dynamic_image_size):
     return input_tensor, image_hw
 
 
+def _numerics(source, gelu, layer_norm_epsilon):
+    """The GELU form and LayerNorm epsilon: as given, else the checkpoint row's, else the official ones."""
+    checkpoint = source.checkpoint if source is not None else None
+    if gelu is None:
+        gelu = checkpoint.gelu if checkpoint is not None else "tanh"
+    if layer_norm_epsilon is None:
+        layer_norm_epsilon = checkpoint.layer_norm_epsilon if checkpoint is not None else 1e-6
+    return gelu, layer_norm_epsilon
+
+
 def build_vit(
     *,
     image_size=None,
@@ -69,6 +79,8 @@ def build_vit(
     classes=None,
     classifier_activation="softmax",
     attention_implementation="auto",
+    gelu=None,
+    layer_norm_epsilon=None,
     name="vit",
     variant=None,
     stem=None,
@@ -78,6 +90,7 @@ def build_vit(
 
     `stem(inputs) -> feature map` (hybrids) runs before the patch embedding and downsamples by
     `stem_stride`. `variant` ("B/16", "R50+B/16", ...) selects the preset table's checkpoints for `weights`.
+    `gelu` and `layer_norm_epsilon` None: the checkpoint row's numerics, else the official "tanh" and 1e-6.
     """
     _check_choice("classifier", classifier, CLASSIFIERS)
     _check_choice("pooling", pooling, POOLINGS)
@@ -98,6 +111,7 @@ def build_vit(
         variant = variant_name(hidden_size, depth, num_heads, mlp_dim, patch_size)
 
     source = load.resolve(weights, presets.checkpoint_finder(variant))
+    gelu, layer_norm_epsilon = _numerics(source, gelu, layer_norm_epsilon)
     info = load.describe(source) if source is not None else {}
     if info:
         load.check_architecture(
@@ -154,9 +168,11 @@ def build_vit(
             drop_path=drop_path * i / max(depth - 1, 1),
             attention_implementation=attention_implementation,
             relative_positions=prefix + grid_size[0] * grid_size[1] if posemb == "relative" else 0,
+            gelu=gelu,
+            layer_norm_epsilon=layer_norm_epsilon,
             name=f"encoderblock_{i}",
         )(x)
-    x = keras.layers.LayerNormalization(epsilon=1e-6, name="encoder_norm")(x)
+    x = keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, name="encoder_norm")(x)
 
     if include_top:
         x = TokenPooling("token" if prefix else "avg", prefix, name="pool")(x)
@@ -195,7 +211,8 @@ _DOC = """Instantiates the {variant} Vision Transformer (arXiv 2010.11929).
         dropout: dropout rate (after the position embedding and every dense layer but q, k, v).
         name: model name.
         **kwargs: any other `ViT` argument (`attention_dropout`, `drop_path`, `dynamic_image_size`,
-            `posemb`, `posemb_interpolation`, `representation_size`, `attention_implementation`).
+            `posemb`, `posemb_interpolation`, `representation_size`, `attention_implementation`, `gelu`,
+            `layer_norm_epsilon`).
 
     Returns:
         A `keras.Model`.
@@ -269,6 +286,8 @@ def ViT(
     classes=None,
     classifier_activation="softmax",
     attention_implementation="auto",
+    gelu=None,
+    layer_norm_epsilon=None,
     name="vit",
 ):
     """Instantiates a Vision Transformer of any size (arXiv 2010.11929).
@@ -289,6 +308,9 @@ def ViT(
         include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation:
             as in `keras.applications` (see `ViTB16`).
         attention_implementation: "auto", "einsum" or "fused".
+        gelu: "tanh" (the official JAX models) or "exact" (erf; PyTorch-trained models); None: the registered
+            checkpoint's form, else "tanh".
+        layer_norm_epsilon: epsilon of every LayerNorm; None: the registered checkpoint's, else 1e-6.
         name: model name.
 
     Returns:

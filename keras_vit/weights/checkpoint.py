@@ -5,10 +5,12 @@ The rows themselves (the official files) are data of the models layer: `keras_vi
 
 import dataclasses
 
+from keras_vit.layers.transformer_block import GELUS
+
 # File format → the extension its URL ends with. "npz": the official flattened `.npz` of
 # google-research/vision_transformer (big_vision's layouts of it are normalised on read).
 FORMATS = {"npz": ".npz"}
-GELUS = ("tanh", "exact")
+__all__ = ["FORMATS", "GELUS", "Checkpoint"]
 
 
 @dataclasses.dataclass(frozen=True)

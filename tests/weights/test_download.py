@@ -41,7 +41,7 @@ def own_table(monkeypatch):
     monkeypatch.setattr(presets, "CHECKPOINTS", list(presets.CHECKPOINTS))
 
 
-def register_tiny(url, file_hash, name, timm=None):
+def register_tiny(url, file_hash, name, timm=None, gelu="tanh", layer_norm_epsilon=1e-6):
     checkpoint = Checkpoint(
         model="vit_ti16",
         name=name,
@@ -51,8 +51,8 @@ def register_tiny(url, file_hash, name, timm=None):
         classes=10,
         pre_logits=None,
         format="npz",
-        gelu="tanh",
-        layer_norm_epsilon=1e-6,
+        gelu=gelu,
+        layer_norm_epsilon=layer_norm_epsilon,
         timm=timm,
         source="test checkpoint",
     )
@@ -78,6 +78,22 @@ def test_registered_name_is_downloaded_cached_and_loaded(server, monkeypatch):
     np.testing.assert_allclose(model.predict(x, verbose=0), reference.forward(params, x, heads=3), atol=1e-4)
     keras_vit.ViTTi16(weights="test_loopback")
     assert requests == ["/Ti_16.npz"]  # the second build used the cache
+
+
+def test_the_rows_numerics_reach_the_model(server):
+    root, base, _ = server
+    params = tiny_ti16_checkpoint()
+    np.savez(root / "Ti_16_torch.npz", **params)
+    register_tiny(f"{base}/Ti_16_torch.npz", None, "test_exact_gelu", gelu="exact", layer_norm_epsilon=1e-12)
+    model = keras_vit.ViTTi16(weights="test_exact_gelu", classifier_activation=None)
+    block = model.get_layer("encoderblock_11")
+    assert (block.gelu, block.layer_norm_epsilon, model.get_layer("encoder_norm").epsilon) == ("exact", 1e-12, 1e-12)
+    x = np.random.default_rng(2).uniform(-1, 1, (1, 32, 32, 3)).astype("float32")
+    expected = reference.forward(params, x, heads=3, gelu="exact", eps=1e-12)
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, atol=1e-4)
+    # An explicit argument wins over the row.
+    model = keras_vit.ViTTi16(weights="test_exact_gelu", gelu="tanh", include_top=False)
+    assert model.get_layer("encoderblock_0").gelu == "tanh"
 
 
 def test_hash_mismatch_fails_clearly(server):
