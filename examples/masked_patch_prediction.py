@@ -24,7 +24,7 @@ from keras_vit import data as data_lib
 from keras_vit.fewshot import fewshot_evaluate
 from keras_vit.pretraining.pretrain import MPP_FMNIST, pretrain_mpp
 from keras_vit.training import build_model, get_recipe, train
-from keras_vit.training.train import fewshot_setup
+from keras_vit.training.run import fewshot_setup
 
 SHOTS = (1, 5, 10, 25)
 

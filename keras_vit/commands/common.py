@@ -30,15 +30,10 @@ def add_model_arguments(parser, default_model="vit_ti16"):
 
 
 def build_model(args, **overrides):
-    """The model named by `--model/--weights/--image-size/--classes` (or a `.keras` file)."""
-    if args.model.endswith(".keras"):
-        import keras
-
-        import keras_vit  # noqa: F401  (registers the custom layers)
-
-        return keras.saving.load_model(args.model)
-    from keras_vit.models.factory import create_model
+    """The model named by `--model/--weights/--image-size/--classes` (a name or a `.keras` file), as training
+    resolves it (`keras_vit.training.model_source.load_or_build_model`)."""
+    from keras_vit.training.model_source import load_or_build_model
 
     kwargs = dict(weights=args.weights, image_size=args.image_size, classes=args.classes)
     kwargs.update(overrides)
-    return create_model(args.model, **kwargs)
+    return load_or_build_model(args.model, **kwargs)

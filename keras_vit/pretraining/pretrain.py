@@ -1,13 +1,26 @@
 """`pretrain_mpp`: masked patch prediction on a dataset's images (the `keras-vit pretrain-mpp` command)."""
 
 import dataclasses
-import json
 import os
 import time
 
 import keras
 
+from keras_vit.fewshot import fewshot_evaluate
+from keras_vit.pretraining.model import masked_patch_predictor
 from keras_vit.training import recipes
+from keras_vit.training.model_source import build_model
+from keras_vit.training.run import (
+    fewshot_setup,
+    history_record,
+    load_data,
+    run_record,
+    run_settings,
+    steps_per_epoch_for,
+    worker_run_dir,
+    write_results,
+)
+from keras_vit.training.strategy import get_strategy
 
 # Masked patch prediction on Fashion-MNIST's training images (labels unused): the plain ViT `vit_fmnist`
 # (49 patches of 4×4 px), AdamW with the paper's β, cosine decay. The paper: JFT, batch 4096, lr 2e-4, 1M steps.
@@ -59,19 +72,7 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
         classifier from it with `keras-vit train --init-from`), `mpp.keras` (the whole pre-training model),
         `log.csv` and `results.json`.
     """
-    from keras_vit import data as data_lib
     from keras_vit.data.pipeline import images_only, make_dataset
-    from keras_vit.fewshot import fewshot_evaluate
-    from keras_vit.pretraining.model import masked_patch_predictor
-    from keras_vit.training.strategy import get_strategy
-    from keras_vit.training.train import (
-        build_model,
-        fewshot_setup,
-        run_record,
-        run_settings,
-        steps_per_epoch_for,
-        worker_run_dir,
-    )
 
     config = dataclasses.replace(config or MPP_FMNIST, **overrides)
     if config.time_budget_min:
@@ -81,8 +82,7 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
         )
     with run_settings(config):
         distribution = get_strategy(config.strategy, tpu=config.tpu)
-        if data is None:
-            data = data_lib.load(config.dataset, config.data_dir, config.val_size, config.seed)
+        data = load_data(config) if data is None else data
         steps = steps_per_epoch_for(config, data)
         jit_compile = distribution.resolve_jit(config.jit_compile)
         with distribution.scope():
@@ -132,7 +132,7 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
             # `classifier` shares the trained encoder's layers; its `pre_logits` are the encoder's features.
             fewshot_train, fewshot_test, fewshot_kwargs = fewshot_setup(config, data, common)
             fewshot = fewshot_evaluate(classifier, fewshot_train, fewshot_test, **fewshot_kwargs)
-        history = {k: [float(x) for x in v] for k, v in history.history.items()}
+        history = history_record(history)
         val_loss = history["val_loss"][-1] if "val_loss" in history else None
         val_accuracy = history["val_patch_accuracy"][-1] if "val_patch_accuracy" in history else None
         results = dict(
@@ -145,8 +145,7 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
             train_time_s=round(train_time, 1),
             history=history,
         )
-        with open(paths["results"], "w") as f:
-            json.dump(results, f, indent=2)
+        write_results(paths["results"], results)
         if val_accuracy is not None:
             print(f"\nValidation: loss {val_loss:.4f}, patch accuracy {val_accuracy:.4f} (corrupted patches)")
         if fewshot:

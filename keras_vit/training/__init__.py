@@ -5,6 +5,7 @@ when `train` runs.
 """
 
 from keras_vit.fewshot import FewShotCallback, fewshot_evaluate, linear_fewshot
+from keras_vit.training.model_source import build_model, load_or_build_model
 from keras_vit.training.recipes import (
     MODELS,
     RECIPES,
@@ -14,7 +15,7 @@ from keras_vit.training.recipes import (
     get_recipe,
     pretrain_optimizer,
 )
-from keras_vit.training.train import TrainResult, build_model, train
+from keras_vit.training.train import TrainResult, train
 
 __all__ = [
     "MODELS",
@@ -28,6 +29,7 @@ __all__ = [
     "finetune_optimizer",
     "get_recipe",
     "linear_fewshot",
+    "load_or_build_model",
     "pretrain_optimizer",
     "train",
 ]

@@ -8,8 +8,8 @@ import pytest
 
 from keras_vit.models.conv_stem import conv_stem_vit
 from keras_vit.models.hybrid import ViTHybrid
+from keras_vit.training.model_source import build_model
 from keras_vit.training.recipes import MODELS, TrainConfig
-from keras_vit.training.train import build_model
 
 # A tiny Transformer under the stems of the conv-stem tests.
 TINY = dict(hidden_size=8, depth=1, num_heads=2, mlp_dim=16, classes=3)

@@ -5,7 +5,7 @@ import types
 import pytest
 
 from keras_vit.training.recipes import WarmupDecay
-from keras_vit.training.train import _TimeBudget, epochs_within
+from keras_vit.training.time_budget import TimeBudget, epochs_within
 
 
 def test_epochs_within_closed_form():
@@ -30,10 +30,10 @@ class _Clock:
 
 
 def _run(epoch_lengths, budget_s, max_epochs=20, steps=10, compile_s=0.0, gap_s=0.0):
-    """Drives `_TimeBudget` through epochs of the given lengths; returns (epochs run, planned totals, schedule)."""
+    """Drives `TimeBudget` through epochs of the given lengths; returns (epochs run, planned totals, schedule)."""
     clock = _Clock()
     schedule = WarmupDecay(1e-3, max_epochs * steps, 0)
-    callback = _TimeBudget(budget_s, 0.0, 0.0, schedule, steps, max_epochs, clock=clock)
+    callback = TimeBudget(budget_s, 0.0, 0.0, schedule, steps, max_epochs, clock=clock)
     callback.set_model(types.SimpleNamespace(stop_training=False))
     plans = []
     for epoch, length in enumerate(epoch_lengths):
