@@ -29,6 +29,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check keras_vit tests examples
 	$(BIN)/ruff format --check keras_vit tests examples
+	$(BIN)/lint-imports
 
 # Core tests run on all three backends; TensorFlow-only parts (tf.data, tf.distribute, SavedModel) on TensorFlow.
 test: setup lint
