@@ -1,20 +1,20 @@
 """ViT-B/16 on one GPU: keras_vit (Keras 3, JAX backend, bf16) against timm + torch.compile, with MFU.
 
-For a machine with JAX + CUDA and no TensorFlow; keras_vit travels as source (this file puts the
-repository on the path). Measures, at 224 px in bfloat16 (`mixed_bfloat16` policy; float32 variables):
+For a machine with JAX + CUDA and no TensorFlow; keras_vit is imported as a package (installed with
+`pip install --no-deps -e .`, or from the source tree with `PYTHONPATH=.`). Measures, at 224 px in bfloat16 (`mixed_bfloat16` policy; float32 variables):
 - inference images/s: the jitted forward pass, `attention_implementation="fused"`
   (`keras.ops.dot_product_attention` → cuDNN flash attention) and, for comparison, "einsum";
 - training images/s: one jitted step (forward, backward, AdamW) built from Keras's stateless API
   (`stateless_call` + `optimizer.stateless_apply`, the same pieces `model.fit` compiles);
 - timm's `VisionTransformer` (same sizes), `torch.compile`d, bf16 autocast, in its own
   process (so JAX and PyTorch never share the GPU's memory), when torch with CUDA is importable;
-- MFU: model FLOPs (keras_vit's counter; training = 3 × forward) × images/s ÷ the GPU's dense bf16
-  peak, looked up from `jax.devices()[0].device_kind` (H100 SXM and H200: 989 TFLOP/s).
+- MFU: model FLOPs (keras_vit's counter; training = `TRAIN_FLOPS_FACTOR` × forward) × images/s ÷ the GPU's
+  dense bf16 peak, looked up from `jax.devices()[0].device_kind` (`keras_vit.bench.gpu.PEAK_BF16_TFLOPS`).
 Nothing here imports TensorFlow; each part reports whether TensorFlow got imported, and from where.
 
-    python benchmarks/gpu_bench.py                 # GPU: B/16, batch 256, ~5 min
-    python benchmarks/gpu_bench.py --tiny          # any machine (CPU too): a width-32 model, seconds
-    python benchmarks/gpu_bench.py --no-torch --batch 128
+    PYTHONPATH=. python benchmarks/gpu_bench.py                 # GPU: B/16, batch 256, ~5 min
+    PYTHONPATH=. python benchmarks/gpu_bench.py --tiny          # any machine (CPU too): a width-32 model, seconds
+    PYTHONPATH=. python benchmarks/gpu_bench.py --no-torch --batch 128
 
 Writes `gpu_bench.json` into `--out` (default `$OUT` if set, else the current folder).
 """
@@ -23,25 +23,10 @@ import argparse
 import importlib.abc
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
 import traceback
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-# Dense bf16 tensor-core peaks (datasheets, without sparsity), matched in order on `device_kind`.
-PEAK_BF16_TFLOPS = (
-    ("H100 PCIe", 756.0),
-    ("H100 NVL", 835.0),
-    ("H100", 989.0),  # SXM
-    ("H200", 989.0),
-    ("GH200", 989.0),
-    ("A100", 312.0),
-    ("L40S", 362.0),
-    ("L4", 121.0),
-)
 
 B16 = dict(patch_size=16, hidden_size=768, depth=12, num_heads=12, mlp_dim=3072, image_size=224, classes=1000)
 TINY = dict(patch_size=8, hidden_size=32, depth=2, num_heads=2, mlp_dim=64, image_size=32, classes=10)
@@ -66,38 +51,14 @@ class WatchTensorFlow(importlib.abc.MetaPathFinder):
         return None
 
 
-def peak_tflops(device_kind, override=None):
-    if override:
-        return override
-    for name, tflops in PEAK_BF16_TFLOPS:
-        if name.lower() in device_kind.lower():
-            return tflops
-    return None
-
-
-def windows(step, sync, warmup, count, steps, batch):
-    """Images/s of `count` windows of `steps` calls each, after `warmup` calls."""
-    for _ in range(warmup):
-        step()
-    sync()
-    rates = []
-    for _ in range(count):
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        sync()
-        rates.append(batch * steps / (time.perf_counter() - start))
-    return dict(median=statistics.median(rates), min=min(rates), max=max(rates), windows=rates)
-
-
 # -- keras_vit on JAX ---------------------------------------------------------------------------
 def run_jax(args, sizes):
     os.environ["KERAS_BACKEND"] = "jax"
-    sys.path.insert(0, ROOT)
     import jax
     import keras
     import numpy as np
 
+    from keras_vit.bench.gpu import jax_inference, jax_training
     from keras_vit.models.flops import count_flops
     from keras_vit.models.vit import build_vit
 
@@ -121,85 +82,25 @@ def run_jax(args, sizes):
             attention_implementation=attention,
         )
         out["flops_per_image"] = int(count_flops(model))
-        results[f"inference/{attention}"] = jax_inference(jax, model, x, args)
+        results[f"inference/{attention}"] = jax_inference(model, x, args.warmup, args.windows, args.steps)
         print(f"keras_vit jax inference ({attention}): {results[f'inference/{attention}']['median']:.1f} images/s")
         if attention == args.attention[0]:  # training with the first (default "fused") attention only
-            results[f"training/{attention}"] = jax_training(jax, keras, model, x, y, args)
+            results[f"training/{attention}"] = jax_training(model, x, y, args.warmup, args.windows, args.steps)
             print(f"keras_vit jax training ({attention}): {results[f'training/{attention}']['median']:.1f} images/s")
     out["results"] = results
     return out
 
 
-def jax_inference(jax, model, x, args):
-    """The jitted forward pass (`stateless_call`), timed in windows."""
-    trainable = [v.value for v in model.trainable_variables]
-    non_trainable = [v.value for v in model.non_trainable_variables]
-
-    @jax.jit
-    def forward(trainable, non_trainable, images):
-        return model.stateless_call(trainable, non_trainable, images, training=False)[0]
-
-    start = time.perf_counter()
-    forward(trainable, non_trainable, x).block_until_ready()
-    compile_s = time.perf_counter() - start
-    last = []
-
-    def infer():
-        last[:] = [forward(trainable, non_trainable, x)]
-
-    rate = windows(infer, lambda: last[0].block_until_ready(), args.warmup, args.windows, args.steps, args.batch)
-    return dict(rate, compile_s=compile_s, batch=args.batch)
-
-
-def jax_training(jax, keras, model, x, y, args):
-    """One jitted step: forward, backward, AdamW (Keras's stateless API, what `fit` compiles)."""
-    optimizer = keras.optimizers.AdamW(learning_rate=1e-4)
-    optimizer.build(model.trainable_variables)
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-    def loss_and_updates(trainable, non_trainable, images, labels):
-        logits, non_trainable = model.stateless_call(trainable, non_trainable, images, training=True)
-        return loss_fn(labels, logits), non_trainable
-
-    grad_fn = jax.value_and_grad(loss_and_updates, has_aux=True)
-
-    @jax.jit
-    def train_step(state, images, labels):
-        trainable, non_trainable, optimizer_vars = state
-        (loss, non_trainable), grads = grad_fn(trainable, non_trainable, images, labels)
-        trainable, optimizer_vars = optimizer.stateless_apply(optimizer_vars, grads, trainable)
-        return (trainable, non_trainable, optimizer_vars), loss
-
-    trainable = [v.value for v in model.trainable_variables]
-    non_trainable = [v.value for v in model.non_trainable_variables]
-    state = [(trainable, non_trainable, [v.value for v in optimizer.variables])]
-    losses = []
-
-    def train():
-        state[0], loss = train_step(state[0], x, y)
-        losses[:] = [loss]
-
-    start = time.perf_counter()
-    train()
-    losses[0].block_until_ready()
-    compile_s = time.perf_counter() - start
-    rate = windows(train, lambda: losses[0].block_until_ready(), args.warmup, args.windows, args.steps, args.batch)
-    return dict(rate, compile_s=compile_s, batch=args.batch, loss=float(losses[0]))
-
-
 # -- timm + torch.compile -----------------------------------------------------------------------
 def run_torch(args, sizes):
-    import importlib.util
-
+    # Keras on its torch backend (importing keras_vit imports Keras): TensorFlow and JAX stay out of this process.
+    os.environ["KERAS_BACKEND"] = "torch"
     import torch
 
-    # The benchmark's timm runner file, loaded by path for its torchvision shim (it imports no Keras).
-    spec = importlib.util.spec_from_file_location(
-        "bench_timm_runner", os.path.join(ROOT, "keras_vit/bench/runners/timm.py")
-    )
-    runner = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(runner)
-    runner.import_torchvision()
+    from keras_vit.bench.runners.timm import import_torchvision
+    from keras_vit.bench.timing import time_windows
+
+    import_torchvision()
     from timm.models.vision_transformer import VisionTransformer
 
     cuda = torch.cuda.is_available()
@@ -236,7 +137,7 @@ def run_torch(args, sizes):
     infer()
     sync()
     compile_s = time.perf_counter() - start
-    rate = windows(infer, sync, args.warmup, args.windows, args.steps, args.batch)
+    rate = time_windows(infer, sync, args.warmup, args.windows, args.steps, args.batch)
     results["inference"] = dict(rate, compile_s=compile_s, batch=args.batch)
     print(f"timm inference: {rate['median']:.1f} images/s", flush=True)
 
@@ -255,7 +156,7 @@ def run_torch(args, sizes):
     train()
     sync()
     compile_s = time.perf_counter() - start
-    rate = windows(train, sync, args.warmup, args.windows, args.steps, args.batch)
+    rate = time_windows(train, sync, args.warmup, args.windows, args.steps, args.batch)
     results["training"] = dict(rate, compile_s=compile_s, batch=args.batch)
     print(f"timm training: {rate['median']:.1f} images/s", flush=True)
     out["results"] = results
@@ -319,6 +220,11 @@ def main(argv=None):
     else:
         parts.append(run_part(args, "torch"))
 
+    # The children have run: this process may now import keras_vit (on JAX, as they did) for its arithmetic.
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    from keras_vit.bench.gemm import TRAIN_FLOPS_FACTOR, achieved_flops, fraction_of_peak
+    from keras_vit.bench.gpu import peak_tflops
+
     jax_part = parts[0]
     flops = jax_part.get("flops_per_image")
     peak = peak_tflops(jax_part.get("device", ""), args.peak_tflops)
@@ -335,10 +241,10 @@ def main(argv=None):
             print(f"| {part['framework']} | - | - | - | - | - | {part['error'][:80]} |")
             continue
         for task, r in part["results"].items():
-            factor = 3 if task.startswith("training") else 1
-            tflops = flops * factor * r["median"] / 1e12 if flops else None
+            task_flops = flops * (TRAIN_FLOPS_FACTOR if task.startswith("training") else 1) if flops else None
+            tflops = achieved_flops(task_flops, r["median"]) / 1e12 if task_flops else None
             r["tflops"] = tflops
-            r["mfu"] = tflops / peak if (tflops and peak) else None
+            r["mfu"] = fraction_of_peak(task_flops, r["median"], peak * 1e12) if (task_flops and peak) else None
             mfu = f"{100 * r['mfu']:.1f} %" if r["mfu"] is not None else "-"
             print(
                 f"| {part['framework']} | {task} | {r['median']:.1f} | {r['min']:.1f}–{r['max']:.1f} "

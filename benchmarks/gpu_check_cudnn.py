@@ -1,13 +1,11 @@
 """On a GPU: does the padded cuDNN attention run, match float32 XLA attention, and give finite gradients?
 
-python benchmarks/gpu_check_cudnn.py
+PYTHONPATH=. python benchmarks/gpu_check_cudnn.py
 """
 
 import os
-import sys
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402

@@ -1,24 +1,22 @@
 """ViT-B/16 training step on one GPU (JAX), varied one setting at a time, to see where MFU goes.
 
-    python benchmarks/gpu_variants.py            # writes gpu_variants.json into $OUT (or .)
+    PYTHONPATH=. python benchmarks/gpu_variants.py            # writes gpu_variants.json into $OUT (or .)
 
-Each variant: the jitted train step of `gpu_bench.py` (stateless_call + AdamW), images/s and MFU.
+Each variant: the jitted train step of `gpu_bench.py` (`keras_vit.bench.gpu.jax_training`), images/s and MFU.
 """
 
 import json
 import os
-import sys
-import types
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import gpu_bench  # noqa: E402
 import jax  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from keras_vit.bench.gemm import TRAIN_FLOPS_FACTOR, fraction_of_peak  # noqa: E402
+from keras_vit.bench.gpu import jax_training, peak_tflops  # noqa: E402
+from keras_vit.models.configs import decode_variant  # noqa: E402
 from keras_vit.models.flops import count_flops  # noqa: E402
 from keras_vit.models.vit import build_vit  # noqa: E402
 
@@ -33,22 +31,23 @@ VARIANTS = [
 
 
 def main():
-    sizes = gpu_bench.B16
-    arch = {k: sizes[k] for k in ("patch_size", "hidden_size", "depth", "num_heads", "mlp_dim")}
     device = jax.devices()[0]
-    peak = gpu_bench.peak_tflops(device.device_kind)
+    peak = peak_tflops(device.device_kind)
     out, rng = [], np.random.default_rng(0)
     for name, policy, attention, batch in VARIANTS:
         keras.config.set_dtype_policy(policy)
         model = build_vit(
-            **arch, image_size=224, classes=1000, classifier_activation=None, attention_implementation=attention
+            **decode_variant("B/16"),
+            image_size=224,
+            classes=1000,
+            classifier_activation=None,
+            attention_implementation=attention,
         )
-        flops = count_flops(model)
+        step_flops = TRAIN_FLOPS_FACTOR * count_flops(model)
         x = jax.device_put(rng.uniform(-1, 1, (batch, 224, 224, 3)).astype("float32"))
         y = jax.device_put(rng.integers(0, 1000, batch).astype("int32"))
-        args = types.SimpleNamespace(warmup=3, windows=3, steps=10, batch=batch)
-        r = gpu_bench.jax_training(jax, keras, model, x, y, args)
-        r.update(name=name, mfu=3 * flops * r["median"] / 1e12 / peak if peak else None)
+        r = jax_training(model, x, y, warmup=3, windows=3, steps=10)
+        r.update(name=name, mfu=fraction_of_peak(step_flops, r["median"], peak * 1e12) if peak else None)
         print(f"{name}: {r['median']:.1f} images/s, MFU {100 * r['mfu']:.1f} %, loss {r['loss']:.3f}", flush=True)
         out.append(r)
         del model

@@ -14,9 +14,7 @@ ratio are printed (with the largest difference of the outputs, which must be ~0)
 
 import argparse
 import os
-import random
 import statistics
-import time
 
 import numpy as np
 
@@ -58,6 +56,7 @@ def main(argv=None):
     import keras
 
     import keras_vit
+    from keras_vit.bench.timing import interleaved_seconds
     from keras_vit.layers.transformer_block import TransformerBlock
     from keras_vit.models.configs import decode_variant
 
@@ -86,16 +85,12 @@ def main(argv=None):
                     out = np.asarray(call(images))  # traces with this form, compiles, warms up
                 finally:
                     TransformerBlock._mlp = shipped
-                forms[form] = dict(call=call, out=out, times=[])
-            order = [form for form in forms for _ in range(args.rounds)]
-            random.Random(0).shuffle(order)
-            for form in order:
-                start = time.perf_counter()
-                np.asarray(forms[form]["call"](images))
-                forms[form]["times"].append(time.perf_counter() - start)
+                forms[form] = dict(call=call, out=out)
+            calls = {form: (lambda call=f["call"], x=images: call(x)) for form, f in forms.items()}
+            times = interleaved_seconds(calls, args.rounds, sync=np.asarray)
             (a, fa), (b, fb) = forms.items()
             diff = float(np.max(np.abs(fa["out"] - fb["out"])))
-            ma, mb = statistics.median(fa["times"]), statistics.median(fb["times"])
+            ma, mb = statistics.median(times[a]), statistics.median(times[b])
             label = "xla" if xla else ("graph" if keras.backend.backend() == "tensorflow" else "jit")
             print(
                 f"{name:6s} {label:5s} {a}: {args.batch / ma:7.2f} img/s (median {ma * 1e3:.0f} ms)  "

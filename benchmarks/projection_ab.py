@@ -4,15 +4,16 @@
     KERAS_BACKEND=tensorflow python benchmarks/projection_ab.py --batch 32
 
 Ti/16 sizes (197 tokens, width 192, 3 heads), float32, eager; prints the median microseconds per call over
-interleaved rounds, and the ratio.
+interleaved rounds (`keras_vit.bench.timing.interleaved_seconds`), and the ratio.
 """
 
 import argparse
-import time
 
 import keras
 import numpy as np
 from keras import ops
+
+from keras_vit.bench.timing import interleaved_seconds
 
 
 def main():
@@ -36,16 +37,15 @@ def main():
         return ops.reshape(ops.matmul(x, ops.reshape(w, (d, d))), (b, t, h, d // h))
 
     np.testing.assert_allclose(ops.convert_to_numpy(einsum()), ops.convert_to_numpy(matmul()), rtol=1e-4)
-    times = {"einsum": [], "matmul": []}
-    for _ in range(args.rounds):  # interleaved rounds: both ways see the same machine load
-        for name, f in (("einsum", einsum), ("matmul", matmul)):
-            for _ in range(5):
-                f()
-            start = time.perf_counter()
-            for _ in range(args.calls):
-                out = f()
-            ops.convert_to_numpy(out)
-            times[name].append((time.perf_counter() - start) / args.calls * 1e6)
+    # Interleaved rounds: both ways see the same machine load; each sample is `calls` calls after 5 warm-up calls.
+    seconds = interleaved_seconds(
+        {"einsum": einsum, "matmul": matmul},
+        args.rounds,
+        sync=ops.convert_to_numpy,
+        calls_per_sample=args.calls,
+        warmup_per_sample=5,
+    )
+    times = {name: [s * 1e6 for s in samples] for name, samples in seconds.items()}
     for name, values in times.items():
         print(
             f"{keras.backend.backend()} batch {b} {name}: median {np.median(values):.0f} µs "

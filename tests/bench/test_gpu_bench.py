@@ -5,7 +5,6 @@ that it runs Keras on JAX without importing TensorFlow, that its FLOP figure is 
 its TFLOP/s and MFU columns are that figure × images/s ÷ the peak (× 3 for a training step).
 """
 
-import importlib.util
 import json
 import math
 import os
@@ -15,19 +14,14 @@ import sys
 import keras
 import pytest
 
+from keras_vit.bench.gpu import peak_tflops
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "benchmarks", "gpu_bench.py")
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "jax", reason="the script runs Keras on JAX in its own processes: tested in the JAX pass"
 )
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("gpu_bench", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def tiny_forward_flops():
@@ -63,10 +57,9 @@ def test_tiny_run_has_the_hand_counted_flops_and_its_mfu_arithmetic(tmp_path):
 
 
 def test_peak_is_looked_up_from_the_device_name():
-    script = load_script()
-    assert script.peak_tflops("NVIDIA H100 PCIe") == 756.0
-    assert script.peak_tflops("NVIDIA H100 80GB HBM3") == 989.0
-    assert script.peak_tflops("NVIDIA H200") == 989.0
-    assert script.peak_tflops("NVIDIA A100-SXM4-80GB") == 312.0
-    assert script.peak_tflops("cpu") is None
-    assert script.peak_tflops("cpu", override=2.0) == 2.0
+    assert peak_tflops("NVIDIA H100 PCIe") == 756.0
+    assert peak_tflops("NVIDIA H100 80GB HBM3") == 989.0
+    assert peak_tflops("NVIDIA H200") == 989.0
+    assert peak_tflops("NVIDIA A100-SXM4-80GB") == 312.0
+    assert peak_tflops("cpu") is None
+    assert peak_tflops("cpu", override=2.0) == 2.0
