@@ -116,11 +116,15 @@ def _jax_gemm(a, b, dtype):
 
 
 def _openvino_gemm(a, b, dtype):
-    """A one-MatMul OpenVINO model with `b` constant, compiled for the CPU at the `dtype` precision."""
+    request = openvino_matmul(a.shape[0], b, dtype).create_infer_request()
+    return lambda: request.infer({0: a})
+
+
+def openvino_matmul(n, b, dtype):
+    """`x @ b` for an (n × n) float32 `x` as an OpenVINO model with `b` constant, compiled for the CPU at `dtype`."""
     import openvino as ov
     import openvino.opset13 as ops
 
-    n = a.shape[0]
     x = ops.parameter([n, n], ov.Type.f32)
     if dtype == "int8":
         # The pattern NNCF writes: quantise the activation (FakeQuantize, 256 levels), dequantise int8
@@ -132,9 +136,7 @@ def _openvino_gemm(a, b, dtype):
     else:
         product = ops.matmul(x, ops.constant(b), False, False)
     hint = {"float32": "f32", "bfloat16": "bf16", "int8": "f32"}[dtype]
-    compiled = ov.Core().compile_model(ov.Model([product], [x]), "CPU", {"INFERENCE_PRECISION_HINT": hint})
-    request = compiled.create_infer_request()
-    return lambda: request.infer({0: a})
+    return ov.Core().compile_model(ov.Model([product], [x]), "CPU", {"INFERENCE_PRECISION_HINT": hint})
 
 
 def _onnxruntime_gemm(a, b, dtype):

@@ -110,7 +110,7 @@ def test_annotate_and_targets_on_made_up_numbers():
         _record("keras_vit/tf-xla", "keras_vit", 1.0, task="train"),
     ]
     results = harness.annotate(dict(records=records))
-    assert results["peak_gemm"] == dict(gflops=160.0, config="gemm/torch", n=4096, phase=None)
+    assert results["peak_gemm"] == dict(gflops=160.0, config="gemm/torch", n=4096, phase=None, dtype="float32")
     by_config = {(r["config"], r["task"]): r for r in records}
     ours = by_config[("keras_vit/tf-xla", "infer")]
     assert ours["ratio_to_keras_vit_best"] == 1.0
@@ -151,10 +151,14 @@ def test_errors_name_the_fix():
         gemm.make_gemm("mkl", 8)
     with pytest.raises(ValueError, match="`dtype` must be.*Received: dtype='float16'"):
         gemm.make_gemm("numpy", 8, "float16")
-    with pytest.raises(ValueError, match="NumPy has no bfloat16 GEMM.*Received: framework='numpy'"):
+    with pytest.raises(
+        ValueError, match="numpy GEMM runs float32; pick.*Received: framework='numpy', dtype='bfloat16'"
+    ):
         gemm.make_gemm("numpy", 8, "bfloat16")
-    with pytest.raises(ValueError, match="TensorFlow GEMM is float32 only.*Received: dtype='bfloat16'"):
-        gemm.make_gemm("tensorflow", 8, "bfloat16")
+    with pytest.raises(
+        ValueError, match="tensorflow GEMM runs float32;.*Received: framework='tensorflow', dtype='int8'"
+    ):
+        gemm.make_gemm("tensorflow", 8, "int8")
     with pytest.raises(ValueError, match="divisible by the patch size 8.*Received: image_size=30"):
         checkpoint.random_checkpoint(SIZES, image_size=30)
     with pytest.raises(ValueError, match="`--rounds` and `--train-rounds` must be at least 1.*Received: rounds=0"):
