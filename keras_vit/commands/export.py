@@ -67,14 +67,10 @@ def calibration_images(source, size):
     if source is None:
         return None
     if source in ("fashion_mnist", "fmnist"):
-        import keras
-
         from keras_vit import data
+        from keras_vit.data.pixels import rgb_pixels
 
-        images = data.load("fashion_mnist").train[0][:CALIBRATION_IMAGES]
-        rgb = np.repeat(images[..., None].astype("float32"), 3, axis=-1)
-        resized = keras.ops.convert_to_numpy(keras.ops.image.resize(rgb, size, interpolation="bilinear"))
-        return np.clip(np.round(resized), 0, 255)
+        return rgb_pixels(data.load("fashion_mnist").train[0][:CALIBRATION_IMAGES], size)
     if source.endswith(".npy"):
         return np.load(source)
     raise ValueError(

@@ -82,7 +82,16 @@ class Predictor:
     def __call__(self, x):
         results = self.outputs(x)
         names = self.metadata.get("outputs")
-        return results[names[0]] if names and len(names) > 1 else next(iter(results.values()))
+        if names and len(names) > 1:
+            return results[names[0]]
+        if "probabilities" in results:  # a TF Serving export (no metadata.json)
+            return results["probabilities"]
+        if len(results) > 1:
+            raise ValueError(
+                f"This export has several outputs; call `predictor.outputs(x)` and pick one. Received: outputs="
+                f"{sorted(results)}"
+            )
+        return next(iter(results.values()))
 
 
 def load(path, threads=None):
