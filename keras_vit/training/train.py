@@ -296,7 +296,7 @@ def export_saved_model_if_asked(config, model, path):
     not asked or when the export failed (it warns: the `.keras` model is saved and can be exported later)."""
     if not config.save_saved_model:
         return None
-    from keras_vit.export import export_saved_model
+    from keras_vit.deploy.saved_model import export_saved_model
 
     try:
         export_saved_model(model, path)
