@@ -51,13 +51,22 @@ def _check_calibration(format, precision, calibration, model):
 
 def _signature(model):
     """What `load` checks inputs against and how it names the outputs."""
-    if len(model.inputs) != 1:
-        raise ValueError(
-            f"`convert` exports models with one input. Received: model={model.name!r} with {len(model.inputs)} inputs"
-        )
-    outputs = list(model.output) if isinstance(model.output, dict) else None
     spec = model.inputs[0]
-    return {"input_shape": list(spec.shape[1:]), "input_dtype": str(spec.dtype), "outputs": outputs}
+    return {"input_shape": list(spec.shape[1:]), "input_dtype": str(spec.dtype), "outputs": list(model.output)}
+
+
+def _named_outputs(model):
+    """`model` with its outputs in a dict (one "output" when it has one), so every runtime names them alike
+    (OpenVINO's converter otherwise lists inner tensors of a bare model beside its result)."""
+    if isinstance(model.output, dict):
+        return model
+    if not isinstance(model.output, keras.KerasTensor):
+        raise ValueError(
+            "`convert` exports models with one output or a dict of outputs. "
+            f"Received: model={model.name!r} with {len(model.outputs)} outputs"
+        )
+    inputs = keras.Input(model.inputs[0].shape[1:], dtype=model.inputs[0].dtype, name="images")
+    return keras.Model(inputs, {"output": model(inputs)}, name=model.name)
 
 
 def _call_once(model, signature):
@@ -82,6 +91,12 @@ def convert(model, path, format, precision="float32", calibration=None, metadata
     Returns:
         `path`. `keras_vit.deploy.load(path)` runs it.
     """
+    if len(getattr(model, "inputs", None) or ()) != 1:
+        raise ValueError(
+            f"`convert` exports models with one input. Received: model={getattr(model, 'name', model)!r} with "
+            f"{len(getattr(model, 'inputs', None) or ())} inputs"
+        )
+    model = _named_outputs(model)
     signature = _signature(model)
     precision = resolve_precision(format, precision)
     calibration = _check_calibration(format, precision, calibration, model)

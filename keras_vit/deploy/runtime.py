@@ -75,14 +75,14 @@ class Predictor:
         """Every output of the export for the batch `x`, by name."""
         results = self.runtime(self._check(x))
         names = self.metadata.get("outputs")
-        if names and len(names) > 1:
+        if names:
             return {name: np.asarray(results[name]) for name in names}
         return {name: np.asarray(value) for name, value in results.items()}
 
     def __call__(self, x):
         results = self.outputs(x)
         names = self.metadata.get("outputs")
-        if names and len(names) > 1:
+        if names:
             return results[names[0]]
         if "probabilities" in results:  # a TF Serving export (no metadata.json)
             return results["probabilities"]

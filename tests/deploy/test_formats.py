@@ -295,3 +295,14 @@ def test_cli_rejects_a_precision_the_format_lacks(capsys):
     assert cli.console(["export", "--out", "x", "--format", "onnx", "--precision", "bfloat16"]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "use format='saved_model'" in error[0]
+
+
+@tf_only
+@pytest.mark.parametrize("fmt", ["saved_model", "openvino", "onnx", "litert"])
+def test_convert_keeps_a_bare_model_as_it_is(tmp_path, fmt):
+    # Logits out, float inputs as the model takes them: what the benchmarks time.
+    model = tiny_vit(0, classifier_activation=None)
+    x = np.random.default_rng(1).normal(size=(3, 32, 32, 3)).astype("float32")
+    predictor = keras_vit.deploy.load(keras_vit.deploy.convert(model, tmp_path / fmt, fmt))
+    np.testing.assert_allclose(predictor(x), keras.ops.convert_to_numpy(model(x)), atol=1e-5)
+    assert list(predictor.outputs(x)) == ["output"] and predictor.metadata["input_dtype"] == "float32"
