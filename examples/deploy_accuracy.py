@@ -29,17 +29,8 @@ from keras_vit import data, deploy
 from keras_vit.commands.export import calibration_images
 from keras_vit.data.pixels import rgb_pixels
 
-EXPORTS = (
-    ("saved_model", "float32"),
-    ("saved_model", "bfloat16"),
-    ("openvino", "float32"),
-    ("openvino", "bfloat16"),
-    ("openvino", "int8"),
-    ("onnx", "float32"),
-    ("onnx", "int8"),
-    ("litert", "float32"),
-    ("litert", "int8"),
-)
+# Every (format, precision) the package exports, the SavedModel first.
+EXPORTS = tuple((fmt, precision) for fmt in deploy.FORMATS for precision in deploy.precisions(fmt))
 BATCH = 250
 
 
