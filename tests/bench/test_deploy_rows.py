@@ -5,6 +5,7 @@ No timing is asserted (the machine is shared): the arithmetic is checked against
 made-up numbers, and the exported rows against keras_vit's logits.
 """
 
+import importlib.util
 import os
 
 import numpy as np
@@ -220,9 +221,12 @@ def test_tiny_exported_rows_match_keras_vit_logits(tmp_path):
     configs = [
         harness.Config("keras_vit/tf", "keras_vit", "tensorflow", {"xla": False}),
         harness.Config("keras_vit/onnx", "deploy", "tensorflow", {"format": "onnx"}, dtypes=("float32", "int8")),
-        harness.Config("timm/onnxruntime", "timm_onnxruntime", dtypes=("float32", "int8")),
-        harness.Config("timm/openvino", "timm_openvino", dtypes=("float32", "int8")),
     ]
+    if importlib.util.find_spec("timm") is not None:  # the bench extra; `make test` installs only the test extra
+        configs += [
+            harness.Config("timm/onnxruntime", "timm_onnxruntime", dtypes=("float32", "int8")),
+            harness.Config("timm/openvino", "timm_openvino", dtypes=("float32", "int8")),
+        ]
     phase = harness.Phase("tiny deployment", "infer", [dict(batch=2, dtype="float32")], configs, TINY)
     plan = harness.Plan([phase], rounds=1, min_time=0.0, max_calls=1, settle_s=0.0, setup_parallel=2)
     results = harness.Suite(plan, str(tmp_path), log=lambda line: None, work_dir=str(tmp_path)).run()
@@ -231,11 +235,12 @@ def test_tiny_exported_rows_match_keras_vit_logits(tmp_path):
     assert set(rows) == {(c.name, d) for c in configs for d in (c.dtypes or ("float32",))}
     scale = rows[("keras_vit/tf", "float32")]["logit_scale"]
     assert scale > 0.1
-    for name in ("keras_vit/onnx", "timm/onnxruntime", "timm/openvino"):
+    for name in sorted({c.name for c in configs} - {"keras_vit/tf"}):
         # float32: the same function (timm's exact GELU aside); int8: quantised, off by more, but still close.
         assert rows[(name, "float32")]["max_abs_diff_tanh_gelu"] < 1e-5
         assert 1e-4 < rows[(name, "int8")]["max_abs_diff_tanh_gelu"] < 0.25 * scale
         assert rows[(name, "int8")]["info"]["build_s"] >= 0
-    assert rows[("timm/onnxruntime", "float32")]["max_abs_diff"] > 1e-4  # timm as shipped: exact GELU
+    if ("timm/onnxruntime", "float32") in rows:
+        assert rows[("timm/onnxruntime", "float32")]["max_abs_diff"] > 1e-4  # timm as shipped: exact GELU
     assert rows[("keras_vit/onnx", "int8")]["info"]["precision"] == "int8"
     assert os.path.exists(tmp_path / "tiny.npz")
