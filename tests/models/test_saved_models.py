@@ -1,0 +1,29 @@
+"""`.keras` files saved by an older keras_vit still load and give the NumPy reference's logits.
+
+The fixtures were written by `tests/models/data/make_saved_models.py` before the encoder/head split and the
+prefix-token layer; they pin the layer names, the `cls` variable and the registered class names.
+"""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+import reference
+
+import keras_vit  # noqa: F401  (registers the serializable layers)
+
+DATA = os.path.join(os.path.dirname(__file__), "data")
+CHECKPOINTS = {
+    "vit_token_pre_logits": (dict(representation_size=24, depth=1), 4),
+    "vit_gap": (dict(classifier="gap", depth=1, hidden=16, heads=2, mlp=32), 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHECKPOINTS))
+def test_old_keras_file_loads_with_reference_logits(name):
+    checkpoint_args, heads = CHECKPOINTS[name]
+    model = keras.saving.load_model(os.path.join(DATA, f"{name}.keras"))
+    x = np.random.default_rng(3).uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+    want = reference.forward(reference.random_checkpoint(**checkpoint_args), x, heads=heads)
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, atol=1e-4, rtol=0)
