@@ -1,71 +1,67 @@
-"""keras_vit: the Vision Transformer (arXiv 2010.11929) as Keras 3 applications."""
+"""keras_vit: the Vision Transformer (arXiv 2010.11929) as Keras 3 applications.
 
-from keras_vit import layers
-from keras_vit.fewshot import FewShotCallback, fewshot_evaluate
-from keras_vit.models import (
-    HYBRIDS,
-    VARIANTS,
-    ViT,
-    ViTB8,
-    ViTB16,
-    ViTB32,
-    ViTH14,
-    ViTHybrid,
-    ViTL16,
-    ViTL32,
-    ViTR26B32,
-    ViTR26S32,
-    ViTR50B16,
-    ViTR50L32,
-    ViTRTi16,
-    ViTS16,
-    ViTS32,
-    ViTTi16,
-    create_model,
-    decode_variant,
-    list_models,
-)
-from keras_vit.preprocessing import decode_predictions, preprocess_input
+The public names are loaded on first use (PEP 562 module `__getattr__`), so that `import keras_vit.cli` —
+the `keras-vit` executable, whose `--help` imports no Keras, TensorFlow or JAX — stays light.
+`keras_vit.ViTB16`, `from keras_vit import ViTB16` and `from keras_vit import *` work as with eager imports.
+"""
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "FewShotCallback",
-    "HYBRIDS",
-    "VARIANTS",
-    "ViT",
-    "ViTB8",
-    "ViTB16",
-    "ViTB32",
-    "ViTH14",
-    "ViTHybrid",
-    "ViTL16",
-    "ViTL32",
-    "ViTR26B32",
-    "ViTR26S32",
-    "ViTR50B16",
-    "ViTR50L32",
-    "ViTRTi16",
-    "ViTS16",
-    "ViTS32",
-    "ViTTi16",
-    "create_model",
-    "decode_predictions",
-    "decode_variant",
-    "export",
-    "export_saved_model",
-    "fewshot_evaluate",
-    "layers",
-    "list_models",
-    "preprocess_input",
-]
+# Public name → the module that defines it.
+_LAZY = {
+    "FewShotCallback": "keras_vit.fewshot",
+    "fewshot_evaluate": "keras_vit.fewshot",
+    "decode_predictions": "keras_vit.preprocessing",
+    "preprocess_input": "keras_vit.preprocessing",
+    # The exporters import TensorFlow's SavedModel machinery or a runtime.
+    "export": "keras_vit.deploy",
+    "export_saved_model": "keras_vit.deploy",
+}
+_LAZY.update(
+    dict.fromkeys(
+        (
+            "HYBRIDS",
+            "VARIANTS",
+            "ViT",
+            "ViTB8",
+            "ViTB16",
+            "ViTB32",
+            "ViTH14",
+            "ViTHybrid",
+            "ViTL16",
+            "ViTL32",
+            "ViTR26B32",
+            "ViTR26S32",
+            "ViTR50B16",
+            "ViTR50L32",
+            "ViTRTi16",
+            "ViTS16",
+            "ViTS32",
+            "ViTTi16",
+            "create_model",
+            "decode_variant",
+            "list_models",
+        ),
+        "keras_vit.models",
+    )
+)
+_SUBMODULES = ("layers",)
+
+__all__ = sorted([*_LAZY, *_SUBMODULES])
 
 
 def __getattr__(name):
-    # The exporters import TensorFlow's SavedModel machinery or a runtime: load them on first use, not on
-    # `import keras_vit`.
-    if name in ("export", "export_saved_model"):
-        from keras_vit import deploy
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"keras_vit.{name}")
+    else:
+        raise AttributeError(f"module 'keras_vit' has no attribute {name!r}")
+    globals()[name] = value  # later look-ups skip this function
+    return value
 
-        return getattr(deploy, name)
-    raise AttributeError(f"module 'keras_vit' has no attribute {name!r}")
+
+def __dir__():
+    return sorted({*globals(), *__all__})

@@ -14,7 +14,7 @@ A killed run resumes where it stopped when restarted with the same --name (Backu
 
 import argparse
 
-from keras_vit.commands.common import add_strategy_arguments, shots_list
+from keras_vit.commands.common import RECIPE_NAMES, SMALL_MODEL_NAMES, add_strategy_arguments, shots_list
 
 HELP = "train or fine-tune a ViT (default: a small ViT on Fashion-MNIST)"
 
@@ -28,18 +28,16 @@ def _names(text):
 
 
 def add_arguments(parser):
-    from keras_vit.training.recipes import MODELS, RECIPES
-
     g = parser.add_argument_group("recipe and model")
     g.add_argument(
         "--recipe",
         default=None,
-        help=f"named recipe {sorted(RECIPES)} (default: fmnist, or finetune when --weights is given)",
+        help=f"named recipe {sorted(RECIPE_NAMES)} (default: fmnist, or finetune when --weights is given)",
     )
     g.add_argument(
         "--model",
         default=None,
-        help=f"small ViT {sorted(MODELS)}, a catalog or timm name (vit_b16, vit_base_patch16_224, ...) or a .keras "
+        help=f"small ViT {sorted(SMALL_MODEL_NAMES)}, a catalog or timm name (vit_b16, vit_base_patch16_224, ...) or a .keras "
         "file (default: the recipe's)",
     )
     g.add_argument("--weights", default=None, help="registered weights name or a checkpoint path (fine-tuning)")
