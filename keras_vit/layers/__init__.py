@@ -1,5 +1,5 @@
 from keras_vit.layers.attention import dot_product_attention
-from keras_vit.layers.class_token import ClassToken
+from keras_vit.layers.class_token import ClassToken, PrefixTokens
 from keras_vit.layers.multi_head_attention import MultiHeadSelfAttention
 from keras_vit.layers.patch_encoder import PatchEncoder
 from keras_vit.layers.position_embedding import AddPositionEmbs
@@ -13,6 +13,7 @@ __all__ = [
     "ClassToken",
     "MultiHeadSelfAttention",
     "PatchEncoder",
+    "PrefixTokens",
     "ResNetUnit",
     "StdConv2D",
     "TokenPooling",

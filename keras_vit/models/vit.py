@@ -2,12 +2,15 @@
 
 import keras
 
-from keras_vit.layers import AddPositionEmbs, ClassToken, PatchEncoder, TokenPooling, TransformerBlock
+from keras_vit.layers import AddPositionEmbs, PatchEncoder, PrefixTokens, TokenPooling, TransformerBlock
+from keras_vit.layers.class_token import prefix_token_layer
 from keras_vit.models import presets
 from keras_vit.models.configs import variant_name
 from keras_vit.weights import load
 
-CLASSIFIERS = ("token", "gap")
+# classifier → the prefix tokens it needs (`PrefixTokens`' `tokens`) and the pooling of the head.
+CLASSIFIERS = {"token": {"cls": 1}, "gap": {}}
+HEAD_POOLING = {"token": "token", "gap": "avg"}
 POOLINGS = (None, "token", "avg")
 POSEMBS = ("learned", "learned_2d", "sincos2d", "relative", "none")
 
@@ -55,6 +58,99 @@ def _numerics(source, gelu, layer_norm_epsilon):
     return gelu, layer_norm_epsilon
 
 
+def build_encoder(
+    inputs,
+    grid_size,
+    *,
+    patch_size,
+    hidden_size,
+    depth,
+    num_heads,
+    mlp_dim,
+    prefix_tokens=None,
+    register_tokens=0,
+    posemb="learned",
+    posemb_interpolation="linear",
+    dropout=0.0,
+    attention_dropout=0.0,
+    drop_path=0.0,
+    attention_implementation="auto",
+    gelu="tanh",
+    layer_norm_epsilon=1e-6,
+    stem=None,
+):
+    """The encoder (Eq. 1–4 up to `encoder_norm`) as layers of the caller's functional graph; no head, no weights.
+
+    Args:
+        inputs: the image tensor `(batch, H, W, C)`.
+        grid_size: `(gh, gw)`, the patch grid the position embedding is learned for.
+        prefix_tokens: `{variable name: count}` of the learned tokens before the patches, which get position
+            embedding rows (`{"cls": 1}` the class token, layer `cls`); None or {} for none.
+        register_tokens: learned tokens (layer `registers`, variable `reg`) after the prefix tokens, without
+            position embedding.
+        stem: `stem(inputs) -> feature map` before the patch embedding (hybrids), or None.
+        Others: as `ViT`.
+
+    Returns:
+        `(batch, prefix + registers + patches, hidden)`, the output of `encoder_norm`.
+    """
+    prefix_tokens = dict(prefix_tokens or {})
+    embedded = sum(prefix_tokens.values())
+    x = inputs if stem is None else stem(inputs)
+    grid = PatchEncoder(patch_size, hidden_size, flatten=False, name="embedding")(x)
+    x = keras.layers.Reshape((-1, hidden_size), name="tokens")(grid)
+    if prefix_tokens:
+        x = prefix_token_layer(prefix_tokens, name="cls")(x)
+    if posemb not in ("none", "relative"):
+        x = AddPositionEmbs(
+            grid_size, embedded, kind=posemb, interpolation=posemb_interpolation, name="posembed_input"
+        )(x, grid=grid)
+    if register_tokens:
+        x = PrefixTokens({"reg": register_tokens}, position=embedded, name="registers")(x)
+    x = keras.layers.Dropout(dropout, name="posemb_dropout")(x)
+    relative = embedded + register_tokens + grid_size[0] * grid_size[1] if posemb == "relative" else 0
+    for i in range(depth):
+        x = TransformerBlock(
+            num_heads,
+            mlp_dim,
+            dropout=dropout,
+            attention_dropout=attention_dropout,
+            drop_path=drop_path * i / max(depth - 1, 1),
+            attention_implementation=attention_implementation,
+            relative_positions=relative,
+            gelu=gelu,
+            layer_norm_epsilon=layer_norm_epsilon,
+            name=f"encoderblock_{i}",
+        )(x)
+    return keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, name="encoder_norm")(x)
+
+
+def build_head(
+    encoded, *, pooling="token", num_prefix_tokens=1, representation_size=None, classes=1000, classifier_activation=None
+):
+    """The classification head on the encoder's output: `pool`, `pre_logits` (Dense + tanh, or identity), `head`.
+
+    Args:
+        encoded: `(batch, tokens, hidden)`.
+        pooling: "token" (the class token, index 0) or "avg" (mean of the patch tokens).
+        num_prefix_tokens: the tokens before the patches (class and register tokens), left out of "avg".
+        representation_size: width of `pre_logits`, or None for an identity.
+        classes, classifier_activation: the `head` Dense layer's units and activation.
+
+    Returns:
+        `(batch, classes)` in float32.
+    """
+    x = TokenPooling(pooling, num_prefix_tokens, name="pool")(encoded)
+    if representation_size:
+        x = keras.layers.Dense(representation_size, activation="tanh", name="pre_logits")(x)
+    else:
+        x = keras.layers.Identity(name="pre_logits")(x)
+    # float32 logits whatever the dtype policy (mixed precision).
+    return keras.layers.Dense(
+        classes, activation=classifier_activation, kernel_initializer="zeros", name="head", dtype="float32"
+    )(x)
+
+
 def build_vit(
     *,
     image_size=None,
@@ -85,14 +181,22 @@ def build_vit(
     variant=None,
     stem=None,
     stem_stride=1,
+    register_tokens=0,
+    prefix_tokens=None,
+    head=None,
 ):
     """The one builder behind `ViT`, the named variants and the hybrids.
 
     `stem(inputs) -> feature map` (hybrids) runs before the patch embedding and downsamples by
     `stem_stride`. `variant` ("B/16", "R50+B/16", ...) selects the preset table's checkpoints for `weights`.
     `gelu` and `layer_norm_epsilon` None: the checkpoint row's numerics, else the official "tanh" and 1e-6.
+    The family's variations are arguments: `prefix_tokens` (`{name: count}`, default the `classifier`'s:
+    `{"cls": 1}` or none; DeiT's would be `{"cls": 1, "dist": 1}`), `register_tokens` (k register tokens after
+    them, with no position embedding, left out of the pooling, as timm's `reg_tokens`) and `head`
+    (`head(encoded, *, pooling, num_prefix_tokens, representation_size, classes, classifier_activation)`,
+    default `build_head`).
     """
-    _check_choice("classifier", classifier, CLASSIFIERS)
+    _check_choice("classifier", classifier, tuple(CLASSIFIERS))
     _check_choice("pooling", pooling, POOLINGS)
     _check_choice("posemb", posemb, POSEMBS)
     _check_choice("posemb_interpolation", posemb_interpolation, ("linear", "bicubic"))
@@ -104,6 +208,10 @@ def build_vit(
         raise ValueError(
             "Relative position attention is learned for one token count; build the model for one image size "
             "(dynamic_image_size=False). Received: posemb='relative', dynamic_image_size=True"
+        )
+    if not isinstance(register_tokens, int) or register_tokens < 0:
+        raise ValueError(
+            f"`register_tokens` must be a number of tokens >= 0. Received: register_tokens={register_tokens!r}"
         )
     if classifier_activation is not None:
         keras.activations.get(classifier_activation)
@@ -147,45 +255,39 @@ def build_vit(
             f"`keras.ops.repeat(x, 3, axis=-1)` or use weights=None. Received: input_shape={inputs.shape[1:]}"
         )
     grid_size = (image_hw[0] // stride, image_hw[1] // stride)
-    prefix = 1 if classifier == "token" else 0
-
-    x = inputs if stem is None else stem(inputs)
-    grid = PatchEncoder(patch_size, hidden_size, flatten=False, name="embedding")(x)
-    x = keras.layers.Reshape((-1, hidden_size), name="tokens")(grid)
-    if prefix:
-        x = ClassToken(name="cls")(x)
-    if posemb not in ("none", "relative"):
-        x = AddPositionEmbs(grid_size, prefix, kind=posemb, interpolation=posemb_interpolation, name="posembed_input")(
-            x, grid=grid
-        )
-    x = keras.layers.Dropout(dropout, name="posemb_dropout")(x)
-    for i in range(depth):
-        x = TransformerBlock(
-            num_heads,
-            mlp_dim,
-            dropout=dropout,
-            attention_dropout=attention_dropout,
-            drop_path=drop_path * i / max(depth - 1, 1),
-            attention_implementation=attention_implementation,
-            relative_positions=prefix + grid_size[0] * grid_size[1] if posemb == "relative" else 0,
-            gelu=gelu,
-            layer_norm_epsilon=layer_norm_epsilon,
-            name=f"encoderblock_{i}",
-        )(x)
-    x = keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, name="encoder_norm")(x)
-
+    if prefix_tokens is None:
+        prefix_tokens = CLASSIFIERS[classifier]
+    encoder = dict(
+        patch_size=patch_size,
+        hidden_size=hidden_size,
+        depth=depth,
+        num_heads=num_heads,
+        mlp_dim=mlp_dim,
+        prefix_tokens=prefix_tokens,
+        register_tokens=register_tokens,
+        posemb=posemb,
+        posemb_interpolation=posemb_interpolation,
+        dropout=dropout,
+        attention_dropout=attention_dropout,
+        drop_path=drop_path,
+        attention_implementation=attention_implementation,
+        gelu=gelu,
+        layer_norm_epsilon=layer_norm_epsilon,
+        stem=stem,
+    )
+    x = build_encoder(inputs, grid_size, **encoder)
+    num_prefix_tokens = sum(prefix_tokens.values()) + register_tokens
     if include_top:
-        x = TokenPooling("token" if prefix else "avg", prefix, name="pool")(x)
-        if representation_size:
-            x = keras.layers.Dense(representation_size, activation="tanh", name="pre_logits")(x)
-        else:
-            x = keras.layers.Identity(name="pre_logits")(x)
-        # float32 logits whatever the dtype policy (mixed precision).
-        x = keras.layers.Dense(
-            classes, activation=classifier_activation, kernel_initializer="zeros", name="head", dtype="float32"
-        )(x)
+        x = (head or build_head)(
+            x,
+            pooling=HEAD_POOLING[classifier],
+            num_prefix_tokens=num_prefix_tokens,
+            representation_size=representation_size,
+            classes=classes,
+            classifier_activation=classifier_activation,
+        )
     elif pooling is not None:
-        x = TokenPooling(pooling, prefix, name="pool")(x)
+        x = TokenPooling(pooling, num_prefix_tokens, name="pool")(x)
 
     model = keras.Model(inputs, x, name=name)
     if source is not None:
@@ -212,7 +314,7 @@ _DOC = """Instantiates the {variant} Vision Transformer (arXiv 2010.11929).
         name: model name.
         **kwargs: any other `ViT` argument (`attention_dropout`, `drop_path`, `dynamic_image_size`,
             `posemb`, `posemb_interpolation`, `representation_size`, `attention_implementation`, `gelu`,
-            `layer_norm_epsilon`).
+            `layer_norm_epsilon`, `register_tokens`).
 
     Returns:
         A `keras.Model`.
@@ -288,6 +390,7 @@ def ViT(
     attention_implementation="auto",
     gelu=None,
     layer_norm_epsilon=None,
+    register_tokens=0,
     name="vit",
 ):
     """Instantiates a Vision Transformer of any size (arXiv 2010.11929).
@@ -311,6 +414,8 @@ def ViT(
         gelu: "tanh" (the official JAX models) or "exact" (erf; PyTorch-trained models); None: the registered
             checkpoint's form, else "tanh".
         layer_norm_epsilon: epsilon of every LayerNorm; None: the registered checkpoint's, else 1e-6.
+        register_tokens: learned register tokens after the class token (Darcet et al. 2023, arXiv 2309.16588;
+            timm's `reg_tokens`): no position embedding, left out of the pooling; 0 for none (the paper).
         name: model name.
 
     Returns:

@@ -11,7 +11,7 @@ import zipfile
 import keras
 import numpy as np
 
-from keras_vit.layers import AddPositionEmbs, ClassToken, PatchEncoder, TransformerBlock
+from keras_vit.layers import AddPositionEmbs, PatchEncoder, PrefixTokens, TransformerBlock
 from keras_vit.layers.resnet_unit import ResNetUnit, resnet_stride
 from keras_vit.layers.std_conv import StdConv2D
 
@@ -150,8 +150,8 @@ def layer_variables(layer):
         return {f"{name}/{k}": v for k, v in _norm(layer).items()}
     if isinstance(layer, PatchEncoder):
         return {f"{name}/kernel": layer.kernel, f"{name}/bias": layer.bias}
-    if isinstance(layer, ClassToken):
-        return {"cls": layer.cls}
+    if isinstance(layer, PrefixTokens):  # `cls` (official), and e.g. `reg` (register tokens), `dist` (DeiT)
+        return {token: getattr(layer, token) for token in layer.tokens}
     if isinstance(layer, AddPositionEmbs):
         if layer.kind != "learned":
             return {f"Transformer/{name}/{v.name}": v for v in layer.weights}

@@ -10,6 +10,7 @@ from keras_vit.layers import (
     ClassToken,
     MultiHeadSelfAttention,
     PatchEncoder,
+    PrefixTokens,
     TokenPooling,
     TransformerBlock,
     dot_product_attention,
@@ -22,12 +23,15 @@ CASES = [
     (lambda: PatchEncoder(8, 32), (32, 32, 3), (16, 32)),
     (lambda: PatchEncoder(8, 32, flatten=False), (32, 32, 3), (4, 4, 32)),
     (lambda: ClassToken(), (16, 32), (17, 32)),
+    (lambda: PrefixTokens({"cls": 1, "dist": 1}), (16, 32), (18, 32)),
+    (lambda: PrefixTokens({"reg": 3}, position=1), (17, 32), (20, 32)),
     (lambda: AddPositionEmbs((4, 4), 1), (17, 32), (17, 32)),
     (lambda: AddPositionEmbs((4, 4), 0, kind="learned_2d"), (16, 32), (16, 32)),
     (lambda: AddPositionEmbs((4, 4), 1, kind="sincos2d"), (17, 32), (17, 32)),
     (lambda: MultiHeadSelfAttention(4, attention_dropout=0.1), (17, 32), (17, 32)),
     (lambda: TransformerBlock(4, 64, dropout=0.1, drop_path=0.1), (17, 32), (17, 32)),
     (lambda: TokenPooling("avg", 1), (17, 32), (32,)),
+    (lambda: TokenPooling("token", 2, index=1), (18, 32), (32,)),
 ]
 
 
@@ -107,11 +111,39 @@ def test_drop_path_is_identity_at_inference_and_drops_whole_samples_in_training(
         (lambda: AddPositionEmbs((4, 4), interpolation="nearest"), "interpolation"),
         (lambda: MultiHeadSelfAttention(4, implementation="flash"), "implementation"),
         (lambda: TokenPooling("max"), "mode"),
+        (lambda: TokenPooling("token", 0), "index"),
+        (lambda: PrefixTokens({"reg": 0}), "tokens"),
     ],
 )
 def test_bad_arguments_are_rejected(make, match):
     with pytest.raises(ValueError, match=f"Received: {match}="):
         make()
+
+
+def test_prefix_tokens_are_inserted_at_their_position_in_order():
+    layer = PrefixTokens({"cls": 1, "reg": 2}, position=1)
+    x = np.random.default_rng(0).standard_normal((2, 4, 8)).astype("float32")
+    layer.build(x.shape)
+    cls, reg = np.full((1, 1, 8), 5.0, "float32"), np.arange(16, dtype="float32").reshape(1, 2, 8)
+    layer.cls.assign(cls)
+    layer.reg.assign(reg)
+    learned = np.broadcast_to(np.concatenate([cls, reg], axis=1), (2, 3, 8))
+    want = np.concatenate([x[:, :1], learned, x[:, 1:]], axis=1)
+    np.testing.assert_array_equal(to_numpy(layer(x)), want)
+    assert [v.name for v in layer.weights] == ["cls", "reg"]
+
+
+def test_class_token_keeps_its_single_variable_and_config():
+    layer = ClassToken(name="cls")
+    layer.build((None, 4, 8))
+    assert [v.name for v in layer.weights] == ["cls"] and layer.cls.shape == (1, 1, 8)
+    assert "tokens" not in layer.get_config()
+
+
+def test_token_pooling_takes_the_token_at_index_and_averages_past_all_prefix_tokens():
+    x = np.random.default_rng(0).standard_normal((2, 7, 8)).astype("float32")
+    np.testing.assert_array_equal(to_numpy(TokenPooling("token", 3, index=1)(x)), x[:, 1])
+    np.testing.assert_allclose(to_numpy(TokenPooling("avg", 3)(x)), x[:, 3:].mean(1), atol=1e-6)
 
 
 def test_heads_must_divide_the_width():
