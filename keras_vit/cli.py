@@ -8,7 +8,8 @@ TensorFlow's and XLA's start-up INFO lines (oneDNN, CUDA stubs, CPU features, XL
 clusters) are kept off the terminal unless `keras-vit --verbose COMMAND` or `KERAS_VIT_VERBOSE=1`:
 `TF_CPP_MIN_LOG_LEVEL` / `GLOG_minloglevel` are set before TensorFlow is imported (only where the user has
 not set them), and the native INFO lines that absl writes before its logging is initialised, which no
-variable reaches, are dropped from the process's stderr while the command runs. Warnings and errors pass.
+variable reaches, are dropped from the process's stderr while the command runs. Warnings and errors pass, all but
+the failed CUDA initialisation of a machine without a GPU.
 """
 
 import argparse
@@ -27,10 +28,12 @@ from keras_vit import commands
 QUIET_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "1", "GLOG_minloglevel": "1"}
 
 # Native log lines dropped in quiet mode: absl's pre-initialisation notice, INFO lines in absl/glog form
-# ("I0000 00:00:1796192513.032738   30896 port.cc:153] ...") and the tail of cpu_feature_guard's message.
+# ("I0000 00:00:1796192513.032738   30896 port.cc:153] ..."), the tail of cpu_feature_guard's message, and the
+# failed CUDA initialisation of a machine without a GPU (an error line, but the expected one there).
 _NOISE = re.compile(
     rb"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
     rb"|I\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.-]+:\d+\] "
+    rb"|E\d{4} \d\d:\d\d:\d+\.\d+ +\d+ cuda_[\w.-]+:\d+\] failed call to cuInit"
     rb"|To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags)"
 )
 
