@@ -1,7 +1,13 @@
 """`preprocess_input` and `decode_predictions`, as keras.applications users know them."""
 
+import functools
+import os
+
 import numpy as np
 from keras import ops
+
+# Shipped with the package (see its README.md for the source and licence): no download needed.
+IMAGENET_CLASSES_FILE = os.path.join(os.path.dirname(__file__), "data", "class_names", "imagenet1k.tsv")
 
 
 def preprocess_input(x, data_format=None):
@@ -27,8 +33,13 @@ def decode_predictions(preds, top=5, class_names=None):
     Args:
         preds: `(batch, classes)` scores.
         top: how many per image.
-        class_names: a list of names; without it, 1000-class ImageNet predictions are decoded by
-            `keras.applications.imagenet_utils.decode_predictions` (which downloads the index once).
+        class_names: a list of names; without it, 1000-class ImageNet predictions are decoded offline, as
+            `keras.applications.imagenet_utils.decode_predictions` does: `(wordnet_id, name, score)`, the name
+            being the class's first WordNet lemma with underscores for spaces ("great_white_shark").
+
+    Returns:
+        one list of `top` tuples per image, best first: `(class_index, class_names[class_index], score)`, or
+        `(wordnet_id, name, score)` for ImageNet without `class_names`.
     """
     preds = np.asarray(preds)
     if preds.ndim != 2:
@@ -39,15 +50,36 @@ def decode_predictions(preds, top=5, class_names=None):
                 "Without `class_names` only 1000-class ImageNet predictions can be decoded; pass class_names=[...]. "
                 f"Received: preds.shape={preds.shape}"
             )
-        from keras.applications import imagenet_utils
-
-        return imagenet_utils.decode_predictions(preds, top=top)
+        synsets = imagenet_synsets()
+        names = [name.replace(" ", "_") for name in imagenet_class_names()]
+        return [[(synsets[i], names[i], score) for i, _, score in row] for row in _top(preds, top, names)]
     if len(class_names) != preds.shape[1]:
         raise ValueError(
             f"`class_names` must have one name per class ({preds.shape[1]}). Received: {len(class_names)} names"
         )
+    return _top(preds, top, class_names)
+
+
+def _top(preds, top, class_names):
     results = []
     for row in preds:
-        order = np.argsort(row)[::-1][:top]
+        order = np.argsort(-row, kind="stable")[:top]  # ties: the lower class index first
         results.append([(int(i), class_names[i], float(row[i])) for i in order])
     return results
+
+
+@functools.cache
+def _imagenet_table():
+    with open(IMAGENET_CLASSES_FILE, encoding="utf-8") as f:
+        rows = [line.rstrip("\n").split("\t") for line in f if line.strip()]
+    return tuple(synset for synset, _ in rows), tuple(lemmas.split(", ")[0] for _, lemmas in rows)
+
+
+def imagenet_class_names():
+    """The 1000 ImageNet-1k class names in head order: each class's first WordNet lemma ("tench", "goldfish")."""
+    return _imagenet_table()[1]
+
+
+def imagenet_synsets():
+    """The 1000 ImageNet-1k WordNet ids in head order ("n01440764", ...)."""
+    return _imagenet_table()[0]

@@ -37,3 +37,28 @@ def test_decode_predictions_with_class_names():
 def test_decode_predictions_errors(preds, names, match):
     with pytest.raises(ValueError, match=match):
         keras_vit.decode_predictions(preds, class_names=names)
+
+
+def test_decode_predictions_imagenet_offline(monkeypatch):
+    # No download: keras.applications' index is never fetched.
+    monkeypatch.setattr(keras.utils, "get_file", lambda *a, **k: pytest.fail("decode_predictions downloaded a file"))
+    preds = np.zeros((2, 1000))
+    preds[0, [0, 1, 2]] = [0.2, 0.7, 0.1]
+    preds[1, [999, 134, 517]] = [0.5, 0.3, 0.2]
+    decoded = keras_vit.decode_predictions(preds, top=3)
+    assert decoded[0] == [
+        ("n01443537", "goldfish", 0.7),
+        ("n01440764", "tench", 0.2),
+        ("n01484850", "great_white_shark", 0.1),
+    ]
+    # The last class, and the two classes WordNet calls "crane" (the bird, the machine), told apart by their ids.
+    assert decoded[1] == [("n15075141", "toilet_tissue", 0.5), ("n02012849", "crane", 0.3), ("n03126707", "crane", 0.2)]
+
+
+def test_imagenet_class_names_are_the_1000_in_head_order():
+    from keras_vit.preprocessing import imagenet_class_names, imagenet_synsets
+
+    names, synsets = imagenet_class_names(), imagenet_synsets()
+    assert len(names) == len(synsets) == len(set(synsets)) == 1000
+    assert synsets == tuple(sorted(synsets))  # ILSVRC-2012 orders its classes by WordNet id
+    assert (names[207], names[281], names[409]) == ("golden retriever", "tabby", "analog clock")
