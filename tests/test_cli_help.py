@@ -51,7 +51,9 @@ def _keras_vit(*argv, **env):
     )
 
 
-@pytest.mark.parametrize("argv", [("--help",), ("train", "--help"), ("export", "--help"), ("pretrain-mpp", "--help")])
+@pytest.mark.parametrize(
+    "argv", [("--help",), ("train", "--help"), ("predict", "--help"), ("export", "--help"), ("pretrain-mpp", "--help")]
+)
 def test_help_imports_no_framework(argv):
     result = _keras_vit(*argv)
     assert result.returncode == 0, result.stderr
