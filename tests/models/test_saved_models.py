@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import reference
 
-import keras_vit  # noqa: F401  (registers the serializable layers)
+import keras_vit.layers  # noqa: F401  (registers the serializable layers)
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 CHECKPOINTS = {
