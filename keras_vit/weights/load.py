@@ -11,19 +11,33 @@ import warnings
 import keras
 import numpy as np
 
-from keras_vit.weights import npz
+from keras_vit.weights import formats, npz
 from keras_vit.weights.checkpoint import Checkpoint
-from keras_vit.weights.posemb import resample_posemb
+from keras_vit.weights.posemb import fit_posemb
 
 KERAS_SUFFIXES = (".weights.h5", ".keras")
 
 
 @dataclasses.dataclass
 class Source:
-    kind: str  # "npz" or "keras"
+    """A resolved `weights=`: a Keras file, or a checkpoint read (once, by `read`) through its format's adapter."""
+
+    kind: str  # "npz" (a checkpoint format of `formats.READERS`) or "keras"
     path: str
     checkpoint: Checkpoint | None = None
-    params: dict | None = None
+    params: dict | None = None  # the canonical arrays
+    info: dict | None = None  # the architecture they imply
+
+
+def read(source):
+    """Reads a checkpoint `Source` into the canonical layout and its description (once)."""
+    if source.params is None:
+        arrays = formats.read_arrays(source.path)
+        adapter = formats.adapter_for(arrays)
+        source.params, source.info = adapter.to_canonical(arrays), adapter.describe(arrays)
+    elif source.info is None:
+        source.info = npz.infer_config(source.params)
+    return source.params
 
 
 def download(checkpoint):
@@ -71,7 +85,7 @@ def resolve(weights, find_checkpoint=None):
         raise ValueError(f"`weights` must be None, a registered name or a file path. Received: weights={weights!r}")
     path = os.fspath(weights)
     if os.path.exists(path):
-        if path.endswith(".npz"):
+        if path.endswith(tuple(formats.READERS)):
             return Source("npz", path)
         if path.endswith(KERAS_SUFFIXES):
             return Source("keras", path)
@@ -93,9 +107,8 @@ def describe(source):
     """What the checkpoint says about the architecture (empty for Keras files)."""
     if source.kind != "npz":
         return {}
-    if source.params is None:
-        source.params = npz.normalize(npz.read_npz(source.path))
-    info = npz.infer_config(source.params)
+    read(source)
+    info = dict(source.info)
     if source.checkpoint is not None:
         info["image_size"] = source.checkpoint.image_size
     elif "grid_side" in info:
@@ -118,22 +131,6 @@ def check_architecture(info, wanted):
             "The checkpoint does not fit the model asked for; build the model the checkpoint was trained with "
             "(e.g. the matching named variant). Differences: " + "; ".join(diffs)
         )
-
-
-def fit_posemb(value, layer, interpolation):
-    """Class-token row and grid size of the checkpoint's posemb → the model's."""
-    prefix = layer.num_prefix_tokens
-    gh, gw = layer.grid_size
-    rows = value.shape[1]
-    side = int(round(np.sqrt(rows)))
-    has_prefix_row = side * side != rows
-    if prefix and not has_prefix_row:  # big_vision: the class token got no posemb, i.e. a zero row
-        value = np.concatenate([np.zeros_like(value[:, :1]), value], axis=1)
-    elif has_prefix_row and not prefix:
-        value = value[:, 1:]
-    if value.shape[1] - prefix != gh * gw:
-        value = resample_posemb(value, prefix, (gh, gw), interpolation)
-    return value
 
 
 def mismatches(source, missing, unexpected, misshaped):
@@ -162,14 +159,15 @@ def load_npz(model, params, interpolation="linear"):
     head_classes = None
     for key, value in params.items():
         if key not in table:
-            if key.startswith(("head/", "pre_logits/")) and "head/kernel" not in model_has:
+            if npz.head_layer(key) and "head/kernel" not in model_has:
                 continue  # include_top=False
             unexpected.append(key)
             continue
         variable = table[key]
         model_has.discard(key)
         if key == npz.POSEMB_KEY:
-            value = fit_posemb(value, model.get_layer("posembed_input"), interpolation)
+            layer = model.get_layer("posembed_input")
+            value = fit_posemb(value, layer.num_prefix_tokens, layer.grid_size, interpolation)
         if key.startswith("head/") and value.shape != tuple(variable.shape):
             head_classes = value.shape[-1]
             continue
@@ -195,6 +193,4 @@ def load_into(model, source, interpolation="linear"):
     if source.kind == "keras":
         model.load_weights(source.path)
         return
-    if source.params is None:
-        source.params = npz.normalize(npz.read_npz(source.path))
-    load_npz(model, source.params, interpolation)
+    load_npz(model, read(source), interpolation)

@@ -14,8 +14,23 @@ import numpy as np
 from keras_vit.layers import AddPositionEmbs, PatchEncoder, PrefixTokens, TransformerBlock
 from keras_vit.layers.resnet_unit import ResNetUnit, resnet_stride
 from keras_vit.layers.std_conv import StdConv2D
+from keras_vit.weights.posemb import grid_side
 
 POSEMB_KEY = "Transformer/posembed_input/pos_embedding"
+# The canonical names' task layers (not the encoder's): left out with include_top=False, kept by the target of
+# `transfer_weights`. A second head (DeiT's `head_dist`) is one more name here.
+HEAD_LAYERS = ("pre_logits", "head")
+
+
+def head_layer(key):
+    """The head layer a canonical key belongs to, or None for the encoder's."""
+    layer = key.split("/", 1)[0]
+    return layer if layer in HEAD_LAYERS else None
+
+
+def is_big_vision_key(key):
+    """A name only big_vision's (or a flax train state's) variants of the official layout use."""
+    return key.startswith(("params/", "Transformer/encoderblock/")) or key == "pos_embedding" or "/MlpBlock_0/" in key
 
 
 def read_npz(path):
@@ -30,8 +45,19 @@ def read_npz(path):
         ) from error
 
 
-def normalize(params):
-    """Brings every known legacy or big_vision layout to the official names, one rule per quirk."""
+def fix_official(params):
+    """The official layout, with the one quirk of its older files: hybrid GroupNorm scale/bias stored as
+    (1, 1, 1, C) (official `_fix_groupnorm`)."""
+    out = {}
+    for key, value in params.items():
+        if re.search(r"(^|/)gn[^/]*/(scale|bias)$", key) and value.ndim == 4:
+            value = value.reshape(-1)
+        out[key] = value
+    return out
+
+
+def from_big_vision(params):
+    """big_vision's (and flax train states') variants of the official layout → the official names."""
     out = {}
     # big_vision numbers the block's sub-modules per type (LayerNorm_0, MHDPA_0, LayerNorm_1, MlpBlock_0),
     # the official files globally (LayerNorm_0, MHDPA_1, LayerNorm_2, MlpBlock_3).
@@ -51,11 +77,8 @@ def normalize(params):
             for i, block_value in enumerate(value):
                 out[f"Transformer/encoderblock_{i}/{rest}"] = block_value
             continue
-        # Older hybrid files store GroupNorm scale/bias as (1, 1, 1, C) (official `_fix_groupnorm`).
-        if re.search(r"(^|/)gn[^/]*/(scale|bias)$", key) and value.ndim == 4:
-            value = value.reshape(-1)
         out[key] = value
-    return out
+    return fix_official(out)
 
 
 def block_count(params):
@@ -96,11 +119,7 @@ def infer_config(params):
         config["resnet_width"] = int(width) if width == int(width) else width
         config["stem_stride"] = resnet_stride(config["resnet_blocks"])
     if POSEMB_KEY in params:
-        rows = params[POSEMB_KEY].shape[1]
-        side = int(round(np.sqrt(rows)))
-        if side * side != rows:
-            side = int(round(np.sqrt(rows - 1)))
-        config["grid_side"] = side
+        config["grid_side"] = grid_side(params[POSEMB_KEY].shape[1])[0]
     return config
 
 
@@ -160,7 +179,7 @@ def layer_variables(layer):
         return {f"Transformer/{name}/{k}": v for k, v in _block(layer).items()}
     if name == "encoder_norm":
         return {f"Transformer/{name}/{k}": v for k, v in _norm(layer).items()}
-    if name in ("pre_logits", "head") and layer.weights:
+    if name in HEAD_LAYERS and layer.weights:
         return {f"{name}/{k}": v for k, v in _dense(layer).items()}
     return {}
 

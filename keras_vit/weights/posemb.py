@@ -1,9 +1,29 @@
-"""Resampling a checkpoint's position embedding to another patch grid (pure, NumPy in and out)."""
+"""A checkpoint's position embedding → a model's: the one place that knows its prefix rows and its grid.
+
+`grid_side` is the one test of "square grid, or square grid plus a class-token row"; `fit_posemb` adds or
+drops that row and resamples the grid (`resample_posemb`, over the pure `layers/posemb_resample.py`). Used by
+checkpoint loading, `transfer_weights` and the formats' `describe`. NumPy in and out.
+"""
 
 import numpy as np
 from keras import ops
 
 from keras_vit.layers.posemb_resample import resample_grid
+
+
+def grid_side(rows):
+    """`(side, prefix_rows)` of a posemb with `rows` rows: a square grid, or one class-token row before it.
+
+    Every released checkpoint is one of the two (big_vision's have no class-token row).
+    """
+    for prefix in (0, 1):
+        side = int(round(np.sqrt(rows - prefix)))
+        if side * side == rows - prefix:
+            return side, prefix
+    raise ValueError(
+        "A checkpoint's position embedding must hold a square patch grid, optionally after one class-token row; "
+        f"check that the file is a ViT checkpoint. Received: rows={rows}"
+    )
 
 
 def resample_posemb(posemb, num_prefix_tokens, new_grid, method="linear"):
@@ -26,3 +46,20 @@ def resample_posemb(posemb, num_prefix_tokens, new_grid, method="linear"):
     resized = ops.convert_to_numpy(resample_grid(ops.convert_to_tensor(grid), tuple(new_grid), method))
     resized = resized.reshape(1, -1, grid.shape[-1]).astype(posemb.dtype)
     return np.concatenate([prefix, resized], axis=1)
+
+
+def fit_posemb(value, num_prefix_tokens, grid_size, interpolation="linear"):
+    """A checkpoint's `(1, rows, dim)` posemb → `(1, num_prefix_tokens + gh * gw, dim)` for a model.
+
+    A class-token row the model has no use for is dropped; one it needs and the file lacks (big_vision: the class
+    token got no posemb) is a zero row; the grid is resampled when its size differs.
+    """
+    value = np.asarray(value)
+    _, has_row = grid_side(value.shape[1])
+    if num_prefix_tokens and not has_row:
+        value = np.concatenate([np.zeros_like(value[:, :1]), value], axis=1)
+    elif has_row and not num_prefix_tokens:
+        value = value[:, 1:]
+    if value.shape[1] - num_prefix_tokens != grid_size[0] * grid_size[1]:
+        value = resample_posemb(value, num_prefix_tokens, grid_size, interpolation)
+    return value

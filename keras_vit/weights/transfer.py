@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from keras_vit.weights.load import fit_posemb, mismatches
+from keras_vit.weights.load import mismatches
+from keras_vit.weights.npz import HEAD_LAYERS
+from keras_vit.weights.posemb import fit_posemb
 
-# Layers that belong to a task, not to the encoder: the target keeps its own.
-HEAD_LAYERS = ("head", "pre_logits")
 # Layers of the masked-patch-prediction model that a classifier has no use for.
 PRETRAINING_LAYERS = ("corruption", "mpp_head")
 
@@ -42,7 +42,7 @@ def transfer_weights(source, target, interpolation="linear"):
             continue
         values = [np.asarray(v) for v in from_layers[name].get_weights()]
         if name == "posembed_input" and getattr(layer, "kind", None) == "learned" and len(values) == 1:
-            values[0] = fit_posemb(values[0], layer, interpolation)
+            values[0] = fit_posemb(values[0], layer.num_prefix_tokens, layer.grid_size, interpolation)
         shapes = [tuple(v.shape) for v in layer.weights]
         if [v.shape for v in values] != shapes:
             misshaped.append(f"{name}: source {[v.shape for v in values]}, target {shapes}")
