@@ -47,9 +47,23 @@ _LAZY.update(
         "keras_vit.models",
     )
 )
-_SUBMODULES = ("layers",)
+# Sub-packages reachable as attributes after a bare `import keras_vit` (`keras_vit.models.configs`, ...), as when
+# this file imported them eagerly; `layers` is also a public name.
+_SUBMODULES = (
+    "analysis",
+    "bench",
+    "data",
+    "deploy",
+    "fewshot",
+    "layers",
+    "models",
+    "preprocessing",
+    "pretraining",
+    "training",
+    "weights",
+)
 
-__all__ = sorted([*_LAZY, *_SUBMODULES])
+__all__ = sorted([*_LAZY, "layers"])
 
 
 def __getattr__(name):
