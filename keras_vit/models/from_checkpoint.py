@@ -14,7 +14,8 @@ def model_from_checkpoint(path, **kwargs):
     builder."""
     source = load.Source("npz", str(path))
     info = load.describe(source)
-    config = {k: info[k] for k in ("patch_size", "hidden_size", "depth", "num_heads", "mlp_dim", "classifier")}
+    keys = ("patch_size", "hidden_size", "depth", "num_heads", "mlp_dim", "classifier", "register_tokens")
+    config = {k: info[k] for k in keys}
     if info["posemb"] == "none":
         config["posemb"] = "none"
     if "resnet_blocks" in info:  # a hybrid: `conv_root/kernel` and `block{s}/unit{u}/...`

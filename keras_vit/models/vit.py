@@ -233,6 +233,7 @@ def build_vit(
                 classifier=classifier,
                 posemb=posemb,
                 representation_size=representation_size,
+                register_tokens=register_tokens,
             ),
         )
         representation_size = info.get("representation_size", representation_size)

@@ -106,6 +106,8 @@ def infer_config(params):
     )
     if "Transformer/encoderblock_0/MultiHeadDotProductAttention_1/relative_embedding" in params:
         config["posemb"] = "relative"
+    # Register tokens (timm's `reg_token`) are the canonical `reg`, `(1, k, hidden)`.
+    config["register_tokens"] = int(params["reg"].shape[1]) if "reg" in params else 0
     if "head/kernel" in params:
         config["classes"] = int(params["head/kernel"].shape[1])
     if "conv_root/kernel" in params:  # hybrid: units per stage from `block{s}/unit{u}/...`, width from the root

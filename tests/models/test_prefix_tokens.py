@@ -7,6 +7,7 @@ import reference
 
 import keras_vit
 from keras_vit.layers import TokenPooling
+from keras_vit.models.from_checkpoint import model_from_checkpoint
 from keras_vit.models.vit import build_encoder, build_vit
 
 TINY = dict(hidden_size=32, depth=2, num_heads=4, mlp_dim=64, patch_size=8)
@@ -109,6 +110,15 @@ def test_prefix_tokens_and_the_head_are_arguments_of_the_builder():
     head, head_dist = model.get_layer("head"), model.get_layer("head_dist")
     want = (head(encoded[:, 0]) + head_dist(encoded[:, 1])) / 2
     np.testing.assert_allclose(model.predict(x, verbose=0), keras.ops.convert_to_numpy(want), atol=1e-5)
+
+
+def test_a_checkpoint_with_register_tokens_builds_and_checks_its_model(tmp_path):
+    params, path = checkpoint(tmp_path, registers=3)
+    with pytest.raises(ValueError, match="register_tokens: checkpoint 3, model 0"):
+        keras_vit.ViT(image_size=32, weights=path, **TINY)
+    model = model_from_checkpoint(path, classifier_activation=None)
+    assert model.get_layer("registers").reg.shape == (1, 3, 32)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model.get_layer("registers").reg), params["reg"])
 
 
 def test_a_negative_register_count_is_rejected():

@@ -51,6 +51,7 @@ def test_both_layouts_describe_the_same_architecture():
         posemb="learned",
         classes=10,
         grid_side=4,
+        register_tokens=0,
     )
     assert formats.Official().describe(params) == want
     assert formats.BigVision().describe(big_vision(params)) == want
