@@ -1,11 +1,15 @@
 """keras_vit: the Vision Transformer (arXiv 2010.11929) as Keras 3 applications.
 
-The public names are loaded on first use (PEP 562 module `__getattr__`), so that `import keras_vit.cli` —
-the `keras-vit` executable, whose `--help` imports no Keras, TensorFlow or JAX — stays light.
-`keras_vit.ViTB16`, `from keras_vit import ViTB16` and `from keras_vit import *` work as with eager imports.
+The public names are loaded on first use (PEP 562 module `__getattr__`), so that the `keras-vit` executable,
+whose `--help` imports no Keras, TensorFlow or JAX, stays light. Everywhere else `import keras_vit` imports the
+layers at once, so that their `register_keras_serializable` runs and `keras.saving.load_model` reads keras_vit
+`.keras` files after a bare `import keras_vit`. `keras_vit.ViTB16`, `from keras_vit import ViTB16` and
+`from keras_vit import *` work as with eager imports.
 """
 
 import importlib
+import os
+import sys
 
 __version__ = "0.1.0"
 
@@ -79,3 +83,9 @@ def __getattr__(name):
 
 def __dir__():
     return sorted({*globals(), *__all__})
+
+
+# The console script `keras-vit` imports this package before its own code runs: it alone skips the layers here
+# (each command imports what it needs inside `run`).
+if os.path.basename(sys.argv[0] if sys.argv else "").split(".")[0] != "keras-vit":
+    from keras_vit import layers  # noqa: E402, F401  (registers the custom layers with Keras)

@@ -13,6 +13,7 @@ HEAVY = ("tensorflow", "jax", "torch", "keras")
 # Runs the `keras-vit` entry point in a fresh interpreter, then lists the heavy packages it imported.
 _WRAPPER = """
 import sys
+sys.argv[0] = "/usr/local/bin/keras-vit"  # as the console script runs: keras_vit/__init__.py reads it
 from keras_vit.cli import console
 try:
     code = console(sys.argv[1:])
