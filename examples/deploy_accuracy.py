@@ -15,6 +15,7 @@ Prints both tables as Markdown and writes them to `--out/deploy_accuracy.json`.
 """
 
 import argparse
+import gc
 import json
 import os
 import shlex
@@ -98,7 +99,11 @@ def accuracy_table(model, args, root):
                 agreement=float(np.mean(top1 == reference)),
             )
         )
-        print(f"  {fmt:12s} {precision:9s} accuracy {rows[-1]['accuracy']:.4f}", file=sys.stderr)
+        print(
+            f"  {fmt:12s} {precision:9s} accuracy {rows[-1]['accuracy']:.4f} agreement {rows[-1]['agreement']:.4f}",
+            file=sys.stderr,
+        )
+        gc.collect()  # each converter leaves graphs behind; B/16 needs the memory back
     return rows
 
 
@@ -134,6 +139,7 @@ def logit_table(args, root):
         error = float(np.abs(deploy.load(folder)(x) - reference).max())
         rows.append(dict(format=fmt, precision=precision, max_abs_error=error, relative=error / scale))
         print(f"  {fmt:12s} {precision:9s} max |logit error| {error:.4f}", file=sys.stderr)
+        gc.collect()
     return dict(model=model.name, logit_std=scale, rows=rows)
 
 

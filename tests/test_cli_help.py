@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from keras_vit.commands.common import RECIPE_NAMES, SMALL_MODEL_NAMES
+from keras_vit.commands.common import RECIPE_NAMES
 
 HEAVY = ("tensorflow", "jax", "torch", "keras")
 
@@ -63,10 +63,9 @@ def test_help_imports_no_framework(argv):
 
 
 def test_the_names_in_help_are_the_recipes():
-    from keras_vit.training.recipes import MODELS, RECIPES
+    from keras_vit.training.recipes import RECIPES
 
     assert sorted(RECIPE_NAMES) == sorted(RECIPES)
-    assert sorted(SMALL_MODEL_NAMES) == sorted(MODELS)
 
 
 def test_startup_logs_only_with_verbose(tmp_path):

@@ -6,7 +6,6 @@ Nothing here imports Keras at the top: `keras-vit --help` builds every command's
 # The names in `train --help` and `pretrain-mpp --help`, written out so that building the parser needs no Keras:
 # `keras_vit.training.recipes` imports it. tests/test_cli_help.py checks them against RECIPES and MODELS.
 RECIPE_NAMES = ("finetune", "fmnist", "fmnist-long", "pretrain")
-SMALL_MODEL_NAMES = ("vit_fmnist", "vit_fmnist_cs", "vit_fmnist_cs4", "vit_fmnist_hybrid", "vit_fmnist_p7", "vit_tiny")
 
 
 def shots_list(text):

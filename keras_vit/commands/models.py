@@ -4,6 +4,7 @@ Builds each model once (random weights) and counts with the package's FLOP count
 Markdown table. Example:
 
     keras-vit models --image-size 224
+    keras-vit models --small          # the small Fashion-MNIST models of the training recipes, at 28 px
 """
 
 HELP = "table of the named models (parameters, GMACs/GFLOPs, registered weights)"
@@ -12,6 +13,19 @@ HELP = "table of the named models (parameters, GMACs/GFLOPs, registered weights)
 def add_arguments(parser):
     parser.add_argument("--image-size", type=int, default=224, help="resolution for the compute figures")
     parser.add_argument("--only", nargs="*", default=None, help="model names to include (default: all)")
+    parser.add_argument(
+        "--small", action="store_true", help="the small models of the training recipes (`--model` of train), at 28 px"
+    )
+
+
+def _small_models():
+    """name → a constructor of the small model at its own size, with the variant column empty."""
+    from keras_vit.models.catalog import small_models
+
+    return {
+        name: (lambda builder=builder, arguments=arguments, **_: builder(**arguments))
+        for name, (builder, arguments) in small_models().items()
+    }
 
 
 def run(args):
@@ -23,9 +37,10 @@ def run(args):
     from keras_vit.models.flops import count_macs
     from keras_vit.models.presets import weights_names
 
-    print(f"| model | variant | params | GMACs @{args.image_size} | GFLOPs @{args.image_size} | registered weights |")
+    size = 28 if args.small else args.image_size
+    print(f"| model | variant | params | GMACs @{size} | GFLOPs @{size} | registered weights |")
     print("|---|---|---:|---:|---:|---|")
-    for name, constructor in CONSTRUCTORS.items():
+    for name, constructor in (_small_models() if args.small else CONSTRUCTORS).items():
         if args.only and name not in args.only:
             continue
         model = constructor(image_size=args.image_size)

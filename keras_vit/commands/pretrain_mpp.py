@@ -13,7 +13,7 @@ Examples:
 
 import argparse
 
-from keras_vit.commands.common import SMALL_MODEL_NAMES, add_strategy_arguments, shots_list
+from keras_vit.commands.common import add_strategy_arguments, shots_list
 
 HELP = "self-supervised pre-training by masked patch prediction (paper §4.6)"
 
@@ -44,7 +44,7 @@ FIELDS = (
 
 def add_arguments(parser):
     parser.add_argument(
-        "--model", default=None, help=f"a plain ViT: one of {sorted(SMALL_MODEL_NAMES)} or a catalog name"
+        "--model", default=None, help="a plain ViT: a small one (`keras-vit models --small`) or a catalog name"
     )
     parser.add_argument("--init-from", default=None, help="continue from a saved encoder.keras")
     parser.add_argument("--dataset", default=None, help="fashion_mnist (default) or tfds:NAME")

@@ -14,7 +14,7 @@ A killed run resumes where it stopped when restarted with the same --name (Backu
 
 import argparse
 
-from keras_vit.commands.common import RECIPE_NAMES, SMALL_MODEL_NAMES, add_strategy_arguments, shots_list
+from keras_vit.commands.common import RECIPE_NAMES, add_strategy_arguments, shots_list
 
 HELP = "train or fine-tune a ViT (default: a small ViT on Fashion-MNIST)"
 
@@ -37,8 +37,8 @@ def add_arguments(parser):
     g.add_argument(
         "--model",
         default=None,
-        help=f"small ViT {sorted(SMALL_MODEL_NAMES)}, a catalog or timm name (vit_b16, vit_base_patch16_224, ...) or a .keras "
-        "file (default: the recipe's)",
+        help="a small ViT (`keras-vit models --small`), a catalog or timm name (vit_b16, vit_base_patch16_224, ...) or "
+        "a .keras file (default: the recipe's)",
     )
     g.add_argument("--weights", default=None, help="registered weights name or a checkpoint path (fine-tuning)")
     g.add_argument(
