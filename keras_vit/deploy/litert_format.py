@@ -24,15 +24,28 @@ def write(model, directory, precision, calibration=None):
 
 
 class Runtime:
-    """LiteRT's interpreter through the model's `serving_default` signature; `__call__(x)` → {name: array}."""
+    """LiteRT's interpreter through the model's `serving_default` signature; `__call__(x)` → {name: array}.
+
+    One interpreter per batch size: XNNPack's delegate cannot reshape a ViT-S/16's graph for a new batch size
+    once prepared ("failed to reshape runtimeNode"), so each size gets its own, allocated once.
+    """
 
     def __init__(self, directory, precision, threads=None):
+        self.path = os.path.join(directory, FILE)
+        self.threads = int(threads) if threads else None
+        self.runners = {}
+
+    def _runner(self, shape):
         from ai_edge_litert.interpreter import Interpreter
 
-        self.interpreter = Interpreter(os.path.join(directory, FILE), num_threads=int(threads) if threads else None)
-        self.runner = self.interpreter.get_signature_runner("serving_default")
-        (self.input_name,) = self.runner.get_input_details()
+        if shape not in self.runners:
+            interpreter = Interpreter(self.path, num_threads=self.threads)
+            (name,) = interpreter.get_signature_list()["serving_default"]["inputs"]
+            interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"], shape)
+            interpreter.allocate_tensors()
+            self.runners[shape] = (interpreter, interpreter.get_signature_runner("serving_default"), name)
+        return self.runners[shape]
 
     def __call__(self, x):
-        # The signature runner resizes its input tensor (and reallocates) when the batch size changes.
-        return dict(self.runner(**{self.input_name: x}))
+        _, runner, name = self._runner(tuple(x.shape))
+        return dict(runner(**{name: x}))

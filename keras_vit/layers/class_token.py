@@ -43,6 +43,8 @@ class PrefixTokens(keras.layers.Layer):
         batch, hidden = ops.shape(inputs)[0], ops.shape(inputs)[-1]
         learned = [ops.cast(getattr(self, name), inputs.dtype) for name in self.tokens]
         learned = ops.broadcast_to(ops.concatenate(learned, axis=1), (batch, self.num_tokens, hidden))
+        if self.position == 0:  # no empty slice in the graph: LiteRT's XNNPack cannot reshape one for a new batch
+            return ops.concatenate([learned, inputs], axis=1)
         before, after = inputs[:, : self.position], inputs[:, self.position :]
         return ops.concatenate([before, learned, after], axis=1)
 

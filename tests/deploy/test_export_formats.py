@@ -44,10 +44,10 @@ RUNTIME_SCRIPT = textwrap.dedent(
         fmt = meta["format"]
         if fmt == "openvino":
             import openvino as ov
-            hint = {"float32": "f32", "bfloat16": "bf16", "int8": "f32"}[meta["precision"]]
+            hint = {"float32": "f32", "bfloat16": "bf16"}.get(meta["precision"])  # int8: the plugin's default
             core = ov.Core()
             ir = core.read_model(os.path.join(folder, "model.xml"))
-            compiled = core.compile_model(ir, "CPU", {"INFERENCE_PRECISION_HINT": hint})
+            compiled = core.compile_model(ir, "CPU", {"INFERENCE_PRECISION_HINT": hint} if hint else {})
             out = compiled(x)
             outputs = {o.get_any_name(): out[o] for o in compiled.outputs}
             ops = [op.get_type_name() for op in ir.get_ops()]
