@@ -97,27 +97,15 @@ def run_torch(args, sizes):
     os.environ["KERAS_BACKEND"] = "torch"
     import torch
 
-    from keras_vit.bench.runners.timm import import_torchvision
+    from keras_vit.bench.runners.timm import timm_vit
     from keras_vit.bench.timing import time_windows
-
-    import_torchvision()
-    from timm.models.vision_transformer import VisionTransformer
 
     cuda = torch.cuda.is_available()
     device = "cuda" if cuda else "cpu"
     out = dict(framework="timm (PyTorch, torch.compile)", device=torch.cuda.get_device_name() if cuda else "cpu")
     out["versions"] = dict(torch=torch.__version__)
     torch.manual_seed(0)
-    model = VisionTransformer(
-        img_size=sizes["image_size"],
-        patch_size=sizes["patch_size"],
-        embed_dim=sizes["hidden_size"],
-        depth=sizes["depth"],
-        num_heads=sizes["num_heads"],
-        mlp_ratio=sizes["mlp_dim"] / sizes["hidden_size"],
-        num_classes=sizes["classes"],
-        global_pool="token",
-    ).to(device)
+    model = timm_vit(sizes).to(device)
     x = torch.rand(args.batch, 3, sizes["image_size"], sizes["image_size"], device=device) * 2 - 1
     y = torch.randint(0, sizes["classes"], (args.batch,), device=device)
 

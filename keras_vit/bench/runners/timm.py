@@ -41,17 +41,12 @@ def import_torchvision():
     return torchvision
 
 
-def build_timm(model, weights, tanh_gelu=False):
-    """timm's ViT for the bench's `model` spec (sizes, image size, classes) with the `.npz` at `weights`.
-
-    `tanh_gelu` swaps the MLP's exact GELU for the tanh form (the official checkpoints' activation).
-    """
-    import torch
-
+def timm_vit(model):
+    """timm's `VisionTransformer` of the bench's `model` spec (sizes, image size, classes), randomly initialised."""
     import_torchvision()  # before timm, which imports torchvision
-    from timm.models.vision_transformer import VisionTransformer, _load_weights
+    from timm.models.vision_transformer import VisionTransformer
 
-    net = VisionTransformer(
+    return VisionTransformer(
         img_size=model["image_size"],
         patch_size=model["patch_size"],
         embed_dim=model["hidden_size"],
@@ -62,6 +57,17 @@ def build_timm(model, weights, tanh_gelu=False):
         qkv_bias=True,
         global_pool="token",
     )
+
+
+def build_timm(model, weights, tanh_gelu=False):
+    """timm's ViT for the bench's `model` spec (sizes, image size, classes) with the `.npz` at `weights`.
+
+    `tanh_gelu` swaps the MLP's exact GELU for the tanh form (the official checkpoints' activation).
+    """
+    import torch
+    from timm.models.vision_transformer import _load_weights
+
+    net = timm_vit(model)
     _load_weights(net, weights)
     if tanh_gelu:
         for block in net.blocks:
