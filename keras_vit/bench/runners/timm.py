@@ -65,9 +65,10 @@ def build_timm(model, weights, tanh_gelu=False):
     `tanh_gelu` swaps the MLP's exact GELU for the tanh form (the official checkpoints' activation).
     """
     import torch
+
+    net = timm_vit(model)  # imports torchvision before timm
     from timm.models.vision_transformer import _load_weights
 
-    net = timm_vit(model)
     _load_weights(net, weights)
     if tanh_gelu:
         for block in net.blocks:
