@@ -1,7 +1,7 @@
 """The preset table: every row consistent with the architecture it names, and everything else derived from it."""
 
-import ast
-import inspect
+import re
+from importlib import resources
 
 import pytest
 
@@ -15,13 +15,10 @@ CHECKPOINT_IDS = [f"{c.model}:{c.name}" for c in presets.CHECKPOINTS]
 IN21K, IN1K = 21843, 1000
 
 
-def _dict_literal_keys(name):
-    """The keys of the dict literal assigned to `name` in presets.py, as written (duplicates kept)."""
-    tree = ast.parse(inspect.getsource(presets))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
-            return [key.value for key in node.value.keys]
-    raise AssertionError(f"no {name} = {{...}} in presets.py")
+def _table_headers():
+    """The `[models.NAME]` headers of presets.toml, as written (duplicates kept)."""
+    text = resources.files("keras_vit.models").joinpath(presets.TABLE).read_text(encoding="utf-8")
+    return re.findall(r"^\[models\.([A-Za-z0-9_]+)\]", text, flags=re.MULTILINE)
 
 
 def _effective_patch(preset):
@@ -30,7 +27,7 @@ def _effective_patch(preset):
 
 
 def test_names_are_unique():
-    keys = _dict_literal_keys("MODELS")  # a repeated key of a dict literal would silently drop a row
+    keys = _table_headers()  # every row was read (TOML itself rejects a repeated table)
     assert len(keys) == len(set(keys)) == len(presets.MODELS)
     assert len(CHECKPOINT_IDS) == len(set(CHECKPOINT_IDS))
     timm_names = [c.timm for c in presets.CHECKPOINTS if c.timm]
