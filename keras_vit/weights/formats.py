@@ -15,6 +15,8 @@ module with such an object, one row here and, for a new file type, one row of `R
 import os
 
 from keras_vit.weights import npz
+from keras_vit.weights.safetensors_file import read_safetensors
+from keras_vit.weights.torch_file import read_torch
 
 
 class _Npz:
@@ -50,8 +52,8 @@ class Official(_Npz):
 
 ADAPTERS = (BigVision(), Official())
 
-# File suffix → reader `path -> {name: array}`.
-READERS = {".npz": npz.read_npz}
+# File suffix → reader `path -> {name: array}` (none imports torch: `torch_file` unpickles without it).
+READERS = {".npz": npz.read_npz, ".safetensors": read_safetensors, ".pth": read_torch, ".bin": read_torch}
 
 # Layouts recognised but not read yet: (name, a key that gives them away).
 LOOKALIKES = (
