@@ -7,6 +7,10 @@ from the sizes alone, so that the same code serves checkpoint loading (static si
 
 from keras import ops
 
+# "linear": the official code's; "bicubic": torch's `interpolate(bicubic)`; "bicubic_antialias": with
+# `antialias=True`, what timm's `resample_abs_pos_embed` uses when it loads a checkpoint at another size.
+INTERPOLATIONS = ("linear", "bicubic", "bicubic_antialias")
+
 
 def _linear_matrix(new, old):
     """Corner-aligned linear interpolation, as `scipy.ndimage.zoom(order=1)` (grid_mode=False)."""
@@ -39,13 +43,26 @@ def _bicubic_matrix(new, old):
     return matrix
 
 
+def _antialiased_bicubic_matrix(new, old):
+    """torch's `interpolate(bicubic, antialias=True)` (Pillow's filter): a = -0.5, the kernel widened by the
+    downscale factor, taps outside the grid dropped and each row's weights renormalised; upsampling too."""
+    scale = old / ops.cast(new, "float32")
+    width = ops.maximum(scale, 1.0)
+    centres = (ops.cast(ops.arange(new), "float32") + 0.5) * scale
+    taps = ops.cast(ops.arange(old), "float32") + 0.5
+    weights = _cubic((taps[None, :] - centres[:, None]) / width, a=-0.5)
+    return weights / ops.sum(weights, axis=1, keepdims=True)
+
+
 def interpolation_matrix(new, old, method="linear"):
     """`(new, old)` matrix that resamples a length-`old` axis to length `new`."""
     if method == "linear":
         return _linear_matrix(new, old)
     if method == "bicubic":
         return _bicubic_matrix(new, old)
-    raise ValueError(f"`method` must be 'linear' or 'bicubic'. Received: method={method!r}")
+    if method == "bicubic_antialias":
+        return _antialiased_bicubic_matrix(new, old)
+    raise ValueError(f"`method` must be one of {INTERPOLATIONS}. Received: method={method!r}")
 
 
 def resample_grid(grid, new_size, method="linear"):
@@ -54,7 +71,8 @@ def resample_grid(grid, new_size, method="linear"):
     Args:
         grid: `(gh, gw, dim)` array or tensor.
         new_size: `(new_h, new_w)`.
-        method: "linear" (official, corner-aligned) or "bicubic" (timm, half-pixel).
+        method: "linear" (official, corner-aligned), "bicubic" (torch, half-pixel) or "bicubic_antialias" (timm's
+            checkpoint resize).
     """
     dtype = grid.dtype
     gh, gw = grid.shape[0], grid.shape[1]

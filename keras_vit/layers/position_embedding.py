@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from keras_vit.layers.posemb_resample import resample_grid, sincos_2d
+from keras_vit.layers.posemb_resample import INTERPOLATIONS, resample_grid, sincos_2d
 
 KINDS = ("learned", "learned_2d", "sincos2d")
 
@@ -17,13 +17,14 @@ class AddPositionEmbs(keras.layers.Layer):
 
     When the incoming patch grid differs from `grid_size` (a model built with
     `dynamic_image_size=True`), the learned grid is resampled in the graph with `interpolation`
-    ("linear": the official code's corner-aligned linear zoom; "bicubic": timm's half-pixel bicubic).
+    ("linear": the official code's corner-aligned linear zoom; "bicubic": torch's half-pixel bicubic;
+    "bicubic_antialias": timm's, torch's bicubic with `antialias=True`).
 
     Args:
         grid_size: `(gh, gw)` patch grid the embedding is learned for.
         num_prefix_tokens: tokens before the patches (1 with a class token, else 0).
         kind: "learned", "learned_2d" or "sincos2d".
-        interpolation: "linear" or "bicubic".
+        interpolation: "linear", "bicubic" or "bicubic_antialias".
 
     Call args:
         inputs: `(batch, prefix + gh' * gw', hidden)`.
@@ -40,9 +41,9 @@ class AddPositionEmbs(keras.layers.Layer):
             raise ValueError(
                 f"`kind` must be one of {KINDS} (or build the model with posemb='none'). Received: kind={kind!r}"
             )
-        if interpolation not in ("linear", "bicubic"):
+        if interpolation not in INTERPOLATIONS:
             raise ValueError(
-                f"`interpolation` must be 'linear' or 'bicubic'. Received: interpolation={interpolation!r}"
+                f"`interpolation` must be one of {INTERPOLATIONS}. Received: interpolation={interpolation!r}"
             )
         self.grid_size = tuple(grid_size)
         self.num_prefix_tokens = num_prefix_tokens

@@ -1,7 +1,7 @@
 """A checkpoint's position embedding → a model's: the one place that knows its prefix rows and its grid.
 
-`grid_side` is the one test of "square grid, or square grid plus a class-token row"; `fit_posemb` adds or
-drops that row and resamples the grid (`resample_posemb`, over the pure `layers/posemb_resample.py`). Used by
+`grid_side` is the one test of "square grid, or square grid after its prefix rows" (none; the class token; DeiT's
+class and distillation tokens); `fit_posemb` adds or drops those rows and resamples the grid (`resample_posemb`, over the pure `layers/posemb_resample.py`). Used by
 checkpoint loading, `transfer_weights` and the formats' `describe`. NumPy in and out.
 """
 
@@ -10,19 +10,20 @@ from keras import ops
 
 from keras_vit.layers.posemb_resample import resample_grid
 
+# The prefix rows a released posemb may have: none (big_vision, DeiT III, timm's `no_embed_class`), the class
+# token's, or DeiT's class and distillation tokens'. Squares differ by at least 3 past 1, so 0-2 is unambiguous.
+MAX_PREFIX_ROWS = 2
+
 
 def grid_side(rows):
-    """`(side, prefix_rows)` of a posemb with `rows` rows: a square grid, or one class-token row before it.
-
-    Every released checkpoint is one of the two (big_vision's have no class-token row).
-    """
-    for prefix in (0, 1):
-        side = int(round(np.sqrt(rows - prefix)))
-        if side * side == rows - prefix:
+    """`(side, prefix_rows)` of a posemb with `rows` rows: a square grid after 0, 1 or 2 prefix rows."""
+    for prefix in range(MAX_PREFIX_ROWS + 1):
+        side = int(round(np.sqrt(max(rows - prefix, 0))))
+        if side and side * side == rows - prefix:
             return side, prefix
     raise ValueError(
-        "A checkpoint's position embedding must hold a square patch grid, optionally after one class-token row; "
-        f"check that the file is a ViT checkpoint. Received: rows={rows}"
+        "A checkpoint's position embedding must hold a square patch grid, optionally after one or two prefix rows "
+        f"(class token, distillation token); check that the file is a ViT checkpoint. Received: rows={rows}"
     )
 
 
@@ -31,7 +32,7 @@ def resample_posemb(posemb, num_prefix_tokens, new_grid, method="linear"):
 
     The prefix (class token) rows are kept as they are; the grid is resized in float32 and the
     result cast back to the input dtype. `method="linear"` is the official code's
-    `scipy.ndimage.zoom(order=1)`; "bicubic" is timm's. The old grid must be square (as in every
+    `scipy.ndimage.zoom(order=1)`; "bicubic" is torch's, "bicubic_antialias" timm's. The old grid must be square (as in every
     released checkpoint).
     """
     posemb = np.asarray(posemb)
@@ -51,15 +52,22 @@ def resample_posemb(posemb, num_prefix_tokens, new_grid, method="linear"):
 def fit_posemb(value, num_prefix_tokens, grid_size, interpolation="linear"):
     """A checkpoint's `(1, rows, dim)` posemb → `(1, num_prefix_tokens + gh * gw, dim)` for a model.
 
-    A class-token row the model has no use for is dropped; one it needs and the file lacks (big_vision: the class
-    token got no posemb) is a zero row; the grid is resampled when its size differs.
+    Prefix rows the model has no use for are dropped; those it needs and the file lacks (big_vision, DeiT III: the
+    prefix tokens got no posemb) are zero rows, which adds nothing, as there; the grid is resampled when its size
+    differs.
     """
     value = np.asarray(value)
-    _, has_row = grid_side(value.shape[1])
-    if num_prefix_tokens and not has_row:
-        value = np.concatenate([np.zeros_like(value[:, :1]), value], axis=1)
-    elif has_row and not num_prefix_tokens:
-        value = value[:, 1:]
+    _, rows = grid_side(value.shape[1])
+    if num_prefix_tokens and not rows:
+        value = np.concatenate([np.zeros_like(value[:, :num_prefix_tokens]), value], axis=1)
+    elif rows and not num_prefix_tokens:
+        value = value[:, rows:]
+    elif rows != num_prefix_tokens:
+        raise ValueError(
+            f"The checkpoint's position embedding has {rows} prefix rows (class, distillation tokens) and the model "
+            f"{num_prefix_tokens} prefix tokens; build the model with the checkpoint's tokens (a distilled DeiT has "
+            f"two). Received: posemb rows={value.shape[1]}, num_prefix_tokens={num_prefix_tokens}"
+        )
     if value.shape[1] - num_prefix_tokens != grid_size[0] * grid_size[1]:
         value = resample_posemb(value, num_prefix_tokens, grid_size, interpolation)
     return value

@@ -67,3 +67,30 @@ def test_sincos_2d_matches_the_formula():
             xo, yo = x[i, j] * omega, y[i, j] * omega
             want = np.concatenate([np.sin(xo), np.cos(xo), np.sin(yo), np.cos(yo)])
             np.testing.assert_allclose(got[i, j], want, atol=1e-6)
+
+
+def pillow_bicubic_1d(values, new, a=-0.5):
+    """Direct antialiased bicubic (Pillow's filter, torch `antialias=True`): support widened by the downscale
+    factor, taps outside the grid dropped, weights renormalised."""
+    old = len(values)
+    scale = old / new
+    width = max(scale, 1.0)
+    out = []
+    for i in range(new):
+        centre = (i + 0.5) * scale
+        taps = [j for j in range(old) if abs((j + 0.5 - centre) / width) < 2]
+        ts = [abs((j + 0.5 - centre) / width) for j in taps]
+        weights = np.array(
+            [(a + 2) * t**3 - (a + 3) * t**2 + 1 if t <= 1 else a * t**3 - 5 * a * t**2 + 8 * a * t - 4 * a for t in ts]
+        )
+        out.append(np.dot(weights / weights.sum(), values[taps]))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("old, new", [(4, 6), (7, 12), (14, 24), (12, 7), (5, 5)])
+def test_antialiased_bicubic_matches_the_direct_formula(old, new):
+    grid = np.random.default_rng(1).standard_normal((old, old, 1))
+    rows = np.stack([pillow_bicubic_1d(grid[:, j, 0], new) for j in range(old)], axis=1)
+    want = np.stack([pillow_bicubic_1d(rows[i], new) for i in range(new)], axis=0)
+    got = keras.ops.convert_to_numpy(resample_grid(grid.astype("float32"), (new, new), "bicubic_antialias"))[..., 0]
+    np.testing.assert_allclose(got, want, atol=1e-5)

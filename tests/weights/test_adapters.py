@@ -99,11 +99,12 @@ def test_a_new_format_is_one_adapter_and_one_row(tmp_path, monkeypatch):
     assert load.describe(load.Source("npz", str(path)))["image_size"] == 32
 
 
-def test_grid_side_is_a_square_grid_or_one_class_row_before_it():
+def test_grid_side_is_a_square_grid_after_up_to_two_prefix_rows():
     assert grid_side(16) == (4, 0)
     assert grid_side(17) == (4, 1)
-    with pytest.raises(ValueError, match="Received: rows=18"):
-        grid_side(18)
+    assert grid_side(18) == (4, 2)  # DeiT distilled: class and distillation tokens
+    with pytest.raises(ValueError, match="Received: rows=19"):
+        grid_side(19)
 
 
 def test_fit_posemb_adds_drops_and_resamples_the_class_row():
