@@ -11,46 +11,12 @@ import importlib
 import os
 import sys
 
+from keras_vit.public_names import PUBLIC_NAMES
+
 __version__ = "0.1.0"
 
 # Public name → the module that defines it.
-_LAZY = {
-    "FewShotCallback": "keras_vit.fewshot",
-    "fewshot_evaluate": "keras_vit.fewshot",
-    "decode_predictions": "keras_vit.preprocessing",
-    "preprocess_input": "keras_vit.preprocessing",
-    # The exporters import TensorFlow's SavedModel machinery or a runtime.
-    "export": "keras_vit.deploy",
-    "export_saved_model": "keras_vit.deploy",
-}
-_LAZY.update(
-    dict.fromkeys(
-        (
-            "HYBRIDS",
-            "VARIANTS",
-            "ViT",
-            "ViTB8",
-            "ViTB16",
-            "ViTB32",
-            "ViTH14",
-            "ViTHybrid",
-            "ViTL16",
-            "ViTL32",
-            "ViTR26B32",
-            "ViTR26S32",
-            "ViTR50B16",
-            "ViTR50L32",
-            "ViTRTi16",
-            "ViTS16",
-            "ViTS32",
-            "ViTTi16",
-            "create_model",
-            "decode_variant",
-            "list_models",
-        ),
-        "keras_vit.models",
-    )
-)
+_LAZY = {name: module for module, names in PUBLIC_NAMES.items() for name in names}
 # Sub-packages reachable as attributes after a bare `import keras_vit` (`keras_vit.models.configs`, ...), as when
 # this file imported them eagerly; `layers` is also a public name.
 _SUBMODULES = (

@@ -14,28 +14,6 @@ from keras_vit.models.vit import (
     ViTTi16,
     build_vit,
 )
+from keras_vit.public_names import PUBLIC_NAMES
 
-__all__ = [
-    "HYBRIDS",
-    "VARIANTS",
-    "ViT",
-    "ViTB8",
-    "ViTB16",
-    "ViTB32",
-    "ViTH14",
-    "ViTHybrid",
-    "ViTL16",
-    "ViTL32",
-    "ViTR26B32",
-    "ViTR26S32",
-    "ViTR50B16",
-    "ViTR50L32",
-    "ViTRTi16",
-    "ViTS16",
-    "ViTS32",
-    "ViTTi16",
-    "build_vit",
-    "create_model",
-    "decode_variant",
-    "list_models",
-]
+__all__ = list(PUBLIC_NAMES["keras_vit.models"])

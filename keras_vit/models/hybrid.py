@@ -13,7 +13,8 @@ from keras_vit.layers.resnet_unit import ResNetUnit, resnet_stride
 from keras_vit.layers.std_conv import StdConv2D
 from keras_vit.models import presets
 from keras_vit.models.configs import SIZES, WIDTHS
-from keras_vit.models.vit import build_vit, preset_constructor
+from keras_vit.models.signature import derived_signature, public_builder
+from keras_vit.models.vit import FAMILY_ARGUMENTS, VIT_DEFAULTS, build_vit, preset_constructor
 from keras_vit.weights import load
 
 _HYBRID_PRESETS = {preset.variant: preset for preset in presets.named("hybrid").values()}
@@ -121,61 +122,48 @@ def build_hybrid(*, resnet_blocks, resnet_width=1, weights=None, variant=None, *
     )
 
 
-def ViTHybrid(
-    image_size=224,
-    patch_size=1,
-    hidden_size=768,
-    depth=12,
-    num_heads=12,
-    mlp_dim=3072,
-    resnet_blocks=(3, 4, 9),
-    resnet_width=1,
-    classifier="token",
-    representation_size=None,
-    posemb="learned",
-    posemb_interpolation="linear",
-    dropout=0.0,
-    attention_dropout=0.0,
-    drop_path=0.0,
-    dynamic_image_size=False,
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=None,
-    classifier_activation="softmax",
-    attention_implementation="auto",
-    gelu=None,
-    layer_norm_epsilon=None,
-    name="vit_hybrid",
-):
-    """Instantiates a hybrid ResNet + Vision Transformer of any size (arXiv 2010.11929, §3.1).
+HYBRID_DEFAULTS = dict(VIT_DEFAULTS, patch_size=1, name="vit_hybrid")
+RESNET_DEFAULTS = dict(resnet_blocks=(3, 4, 9), resnet_width=1)
 
-    The ResNet (root: StdConv 7×7/2, GroupNorm, ReLU, max-pool 3×3/2; then bottleneck stages, the first
-    with stride 1 and the others with stride 2) turns the image into a feature map whose `patch_size`
-    patches are the tokens. The effective patch in pixels is `patch_size × 4 × 2^(len(resnet_blocks) - 1)`.
-    The defaults are R50+ViT-B/16.
+_HYBRID_DOC = """Instantiates a hybrid ResNet + Vision Transformer of any size (arXiv 2010.11929, §3.1).
 
-    Args:
-        resnet_blocks: bottleneck units per stage, e.g. (3, 4, 9) (R50+B/16), (2, 2, 2, 2) (R26), () for
-            the root alone.
-        resnet_width: width factor; the root has `64 × resnet_width` channels and must be a multiple of 32.
-        image_size, patch_size, hidden_size, depth, num_heads, mlp_dim, classifier, representation_size,
-            posemb, posemb_interpolation, dropout, attention_dropout, drop_path, dynamic_image_size,
-            attention_implementation, gelu, layer_norm_epsilon, name: as in `ViT`; `image_size` must be
-            divisible by the effective patch.
-        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation:
-            as in `keras.applications` (see `ViTR50B16`).
+The ResNet (root: StdConv 7×7/2, GroupNorm, ReLU, max-pool 3×3/2; then bottleneck stages, the first
+with stride 1 and the others with stride 2) turns the image into a feature map whose `patch_size`
+patches are the tokens. The effective patch in pixels is `patch_size × 4 × 2^(len(resnet_blocks) - 1)`.
+The defaults are R50+ViT-B/16.
 
-    Returns:
-        A `keras.Model`.
+Args:
+    resnet_blocks: bottleneck units per stage, e.g. (3, 4, 9) (R50+B/16), (2, 2, 2, 2) (R26), () for
+        the root alone.
+    resnet_width: width factor; the root has `64 × resnet_width` channels and must be a multiple of 32.
+    image_size, patch_size, hidden_size, depth, num_heads, mlp_dim, classifier, representation_size,
+        posemb, posemb_interpolation, dropout, attention_dropout, drop_path, dynamic_image_size,
+        attention_implementation, gelu, layer_norm_epsilon, name: as in `ViT`; `image_size` must be
+        divisible by the effective patch.
+    include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation:
+        as in `keras.applications` (see `ViTR50B16`).
 
-    Example:
-        >>> model = keras_vit.ViTHybrid(image_size=32, patch_size=1, hidden_size=64, depth=2, num_heads=4,
-        ...                             mlp_dim=128, resnet_blocks=(1, 1), resnet_width=0.5, classes=10)
-    """
-    return build_hybrid(**{k: v for k, v in locals().items()})
+Returns:
+    A `keras.Model`.
+
+Example:
+    >>> model = keras_vit.ViTHybrid(image_size=32, patch_size=1, hidden_size=64, depth=2, num_heads=4,
+    ...                             mlp_dim=128, resnet_blocks=(1, 1), resnet_width=0.5, classes=10)
+"""
+
+ViTHybrid = public_builder(
+    build_hybrid,
+    derived_signature(
+        build_vit,
+        HYBRID_DEFAULTS,
+        hidden=(*FAMILY_ARGUMENTS, "register_tokens"),
+        extra=RESNET_DEFAULTS,
+        after="mlp_dim",
+    ),
+    "ViTHybrid",
+    _HYBRID_DOC,
+    __name__,
+)
 
 
 ViTR50B16 = preset_constructor("vit_r50_b16", build_hybrid)

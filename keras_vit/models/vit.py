@@ -6,6 +6,7 @@ from keras_vit.layers import AddPositionEmbs, PatchEncoder, PrefixTokens, TokenP
 from keras_vit.layers.class_token import prefix_token_layer
 from keras_vit.models import presets
 from keras_vit.models.configs import variant_name
+from keras_vit.models.signature import derived_signature, public_builder
 from keras_vit.weights import load
 
 # classifier → the prefix tokens it needs (`PrefixTokens`' `tokens`) and the pooling of the head.
@@ -56,6 +57,39 @@ def _numerics(source, gelu, layer_norm_epsilon):
     if layer_norm_epsilon is None:
         layer_norm_epsilon = checkpoint.layer_norm_epsilon if checkpoint is not None else 1e-6
     return gelu, layer_norm_epsilon
+
+
+def _check_options(
+    *, classifier, pooling, posemb, posemb_interpolation, dynamic_image_size, register_tokens, classifier_activation
+):
+    """A clear error for an option `build_vit` does not know, or two that contradict each other."""
+    _check_choice("classifier", classifier, tuple(CLASSIFIERS))
+    _check_choice("pooling", pooling, POOLINGS)
+    _check_choice("posemb", posemb, POSEMBS)
+    _check_choice("posemb_interpolation", posemb_interpolation, ("linear", "bicubic"))
+    if pooling == "token" and classifier == "gap":
+        raise ValueError(
+            "A classifier='gap' model has no class token to pool; use pooling='avg'. Received: pooling='token'"
+        )
+    if posemb == "relative" and dynamic_image_size:
+        raise ValueError(
+            "Relative position attention is learned for one token count; build the model for one image size "
+            "(dynamic_image_size=False). Received: posemb='relative', dynamic_image_size=True"
+        )
+    if not isinstance(register_tokens, int) or register_tokens < 0:
+        raise ValueError(
+            f"`register_tokens` must be a number of tokens >= 0. Received: register_tokens={register_tokens!r}"
+        )
+    if classifier_activation is not None:
+        keras.activations.get(classifier_activation)
+
+
+def _checked_checkpoint(source, wanted):
+    """The architecture a checkpoint describes ({} for none), after checking it against the one `wanted`."""
+    info = load.describe(source) if source is not None else {}
+    if info:
+        load.check_architecture(info, wanted)
+    return info
 
 
 def build_encoder(
@@ -196,47 +230,32 @@ def build_vit(
     (`head(encoded, *, pooling, num_prefix_tokens, representation_size, classes, classifier_activation)`,
     default `build_head`).
     """
-    _check_choice("classifier", classifier, tuple(CLASSIFIERS))
-    _check_choice("pooling", pooling, POOLINGS)
-    _check_choice("posemb", posemb, POSEMBS)
-    _check_choice("posemb_interpolation", posemb_interpolation, ("linear", "bicubic"))
-    if pooling == "token" and classifier == "gap":
-        raise ValueError(
-            "A classifier='gap' model has no class token to pool; use pooling='avg'. Received: pooling='token'"
-        )
-    if posemb == "relative" and dynamic_image_size:
-        raise ValueError(
-            "Relative position attention is learned for one token count; build the model for one image size "
-            "(dynamic_image_size=False). Received: posemb='relative', dynamic_image_size=True"
-        )
-    if not isinstance(register_tokens, int) or register_tokens < 0:
-        raise ValueError(
-            f"`register_tokens` must be a number of tokens >= 0. Received: register_tokens={register_tokens!r}"
-        )
-    if classifier_activation is not None:
-        keras.activations.get(classifier_activation)
+    _check_options(
+        classifier=classifier,
+        pooling=pooling,
+        posemb=posemb,
+        posemb_interpolation=posemb_interpolation,
+        dynamic_image_size=dynamic_image_size,
+        register_tokens=register_tokens,
+        classifier_activation=classifier_activation,
+    )
     if variant is None:
         variant = variant_name(hidden_size, depth, num_heads, mlp_dim, patch_size)
 
     source = load.resolve(weights, presets.checkpoint_finder(variant))
     gelu, layer_norm_epsilon = _numerics(source, gelu, layer_norm_epsilon)
-    info = load.describe(source) if source is not None else {}
-    if info:
-        load.check_architecture(
-            info,
-            dict(
-                patch_size=patch_size,
-                hidden_size=hidden_size,
-                depth=depth,
-                num_heads=num_heads,
-                mlp_dim=mlp_dim,
-                classifier=classifier,
-                posemb=posemb,
-                representation_size=representation_size,
-                register_tokens=register_tokens,
-            ),
-        )
-        representation_size = info.get("representation_size", representation_size)
+    sizes = dict(patch_size=patch_size, hidden_size=hidden_size, depth=depth, num_heads=num_heads, mlp_dim=mlp_dim)
+    info = _checked_checkpoint(
+        source,
+        dict(
+            sizes,
+            classifier=classifier,
+            posemb=posemb,
+            representation_size=representation_size,
+            register_tokens=register_tokens,
+        ),
+    )
+    representation_size = info.get("representation_size", representation_size)
     if classes is None:
         classes = info.get("classes") or 1000
     if image_size is None:
@@ -259,11 +278,7 @@ def build_vit(
     if prefix_tokens is None:
         prefix_tokens = CLASSIFIERS[classifier]
     encoder = dict(
-        patch_size=patch_size,
-        hidden_size=hidden_size,
-        depth=depth,
-        num_heads=num_heads,
-        mlp_dim=mlp_dim,
+        sizes,
         prefix_tokens=prefix_tokens,
         register_tokens=register_tokens,
         posemb=posemb,
@@ -366,67 +381,50 @@ def preset_constructor(preset_name, builder=None):
     return constructor
 
 
-def ViT(
-    image_size=224,
-    patch_size=16,
-    hidden_size=768,
-    depth=12,
-    num_heads=12,
-    mlp_dim=3072,
-    classifier="token",
-    representation_size=None,
-    posemb="learned",
-    posemb_interpolation="linear",
-    dropout=0.0,
-    attention_dropout=0.0,
-    drop_path=0.0,
-    dynamic_image_size=False,
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=None,
-    classifier_activation="softmax",
-    attention_implementation="auto",
-    gelu=None,
-    layer_norm_epsilon=None,
-    register_tokens=0,
-    name="vit",
-):
-    """Instantiates a Vision Transformer of any size (arXiv 2010.11929).
+# The builder's arguments that only the family builders set.
+FAMILY_ARGUMENTS = ("variant", "stem", "stem_stride", "prefix_tokens", "head")
+VIT_DEFAULTS = dict(image_size=224, patch_size=16, hidden_size=768, depth=12, num_heads=12, mlp_dim=3072)
 
-    Args:
-        image_size: int or (height, width): the resolution the position embedding is built for.
-        patch_size: side of the square patches.
-        hidden_size, depth, num_heads, mlp_dim: width, number of blocks, heads, MLP width.
-        classifier: "token" (class token) or "gap" (global average of the patch tokens).
-        representation_size: width of a `pre_logits` Dense + tanh before the head (the original
-            ImageNet-21k checkpoints); None for none.
-        posemb: "learned" (1-D, the paper's default), "learned_2d", "sincos2d", "relative" (1-D relative
-            position attention in every block, paper Appendix D.4; fixed image size) or "none".
-        posemb_interpolation: "linear" (official, corner-aligned) or "bicubic" (timm) for resizing it.
-        dropout, attention_dropout, drop_path: regularisation rates (drop path grows linearly with depth).
-        dynamic_image_size: input `(None, None, 3)`; the position embedding is resized in the graph to
-            the incoming patch grid.
-        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation:
-            as in `keras.applications` (see `ViTB16`).
-        attention_implementation: "auto", "einsum" or "fused".
-        gelu: "tanh" (the official JAX models) or "exact" (erf; PyTorch-trained models); None: the registered
-            checkpoint's form, else "tanh".
-        layer_norm_epsilon: epsilon of every LayerNorm; None: the registered checkpoint's, else 1e-6.
-        register_tokens: learned register tokens after the class token (Darcet et al. 2023, arXiv 2309.16588;
-            timm's `reg_tokens`): no position embedding, left out of the pooling; 0 for none (the paper).
-        name: model name.
+_VIT_DOC = """Instantiates a Vision Transformer of any size (arXiv 2010.11929).
 
-    Returns:
-        A `keras.Model`.
+Args:
+    image_size: int or (height, width): the resolution the position embedding is built for.
+    patch_size: side of the square patches.
+    hidden_size, depth, num_heads, mlp_dim: width, number of blocks, heads, MLP width.
+    classifier: "token" (class token) or "gap" (global average of the patch tokens).
+    representation_size: width of a `pre_logits` Dense + tanh before the head (the original
+        ImageNet-21k checkpoints); None for none.
+    posemb: "learned" (1-D, the paper's default), "learned_2d", "sincos2d", "relative" (1-D relative
+        position attention in every block, paper Appendix D.4; fixed image size) or "none".
+    posemb_interpolation: "linear" (official, corner-aligned) or "bicubic" (timm) for resizing it.
+    dropout, attention_dropout, drop_path: regularisation rates (drop path grows linearly with depth).
+    dynamic_image_size: input `(None, None, 3)`; the position embedding is resized in the graph to
+        the incoming patch grid.
+    include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation:
+        as in `keras.applications` (see `ViTB16`).
+    attention_implementation: "auto", "einsum" or "fused".
+    gelu: "tanh" (the official JAX models) or "exact" (erf; PyTorch-trained models); None: the registered
+        checkpoint's form, else "tanh".
+    layer_norm_epsilon: epsilon of every LayerNorm; None: the registered checkpoint's, else 1e-6.
+    register_tokens: learned register tokens after the class token (Darcet et al. 2023, arXiv 2309.16588;
+        timm's `reg_tokens`): no position embedding, left out of the pooling; 0 for none (the paper).
+    name: model name.
 
-    Example:
-        >>> model = keras_vit.ViT(image_size=28, patch_size=4, hidden_size=64, depth=6, num_heads=4,
-        ...                       mlp_dim=128, classes=10)
-    """
-    return build_vit(**{k: v for k, v in locals().items()})
+Returns:
+    A `keras.Model`.
+
+Example:
+    >>> model = keras_vit.ViT(image_size=28, patch_size=4, hidden_size=64, depth=6, num_heads=4,
+    ...                       mlp_dim=128, classes=10)
+"""
+
+ViT = public_builder(
+    build_vit,
+    derived_signature(build_vit, VIT_DEFAULTS, hidden=FAMILY_ARGUMENTS),
+    "ViT",
+    _VIT_DOC,
+    __name__,
+)
 
 
 ViTTi16 = preset_constructor("vit_ti16")

@@ -1,0 +1,37 @@
+"""The package's public names and the module that defines each, in one list.
+
+`keras_vit/__init__.py` loads them on first use from here (without importing Keras), and `keras_vit.models`
+takes its `__all__` from here, so a new public model name is written once in this table (and imported in
+`keras_vit/models/__init__.py`). This module imports nothing.
+"""
+
+PUBLIC_NAMES = {
+    "keras_vit.fewshot": ("FewShotCallback", "fewshot_evaluate"),
+    "keras_vit.preprocessing": ("decode_predictions", "preprocess_input"),
+    # The exporters import TensorFlow's SavedModel machinery or a runtime.
+    "keras_vit.deploy": ("export", "export_saved_model"),
+    "keras_vit.models": (
+        "HYBRIDS",
+        "VARIANTS",
+        "ViT",
+        "ViTB8",
+        "ViTB16",
+        "ViTB32",
+        "ViTH14",
+        "ViTHybrid",
+        "ViTL16",
+        "ViTL32",
+        "ViTR26B32",
+        "ViTR26S32",
+        "ViTR50B16",
+        "ViTR50L32",
+        "ViTRTi16",
+        "ViTS16",
+        "ViTS32",
+        "ViTTi16",
+        "build_vit",
+        "create_model",
+        "decode_variant",
+        "list_models",
+    ),
+}
