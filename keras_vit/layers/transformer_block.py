@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from keras_vit.layers.layer_scale import LayerScale
 from keras_vit.layers.multi_head_attention import MultiHeadSelfAttention
 
 GELUS = ("tanh", "exact")
@@ -11,7 +12,9 @@ class TransformerBlock(keras.layers.Layer):
     """Pre-LayerNorm Transformer encoder block (official `Encoder1DBlock`).
 
     `x + drop_path(dropout(MHSA(LN(x))))`, then `y + drop_path(dropout(MLP(LN(y))))`, with the MLP
-    `Dense(mlp_dim) → GELU → dropout → Dense(hidden)`. The GELU form and the LayerNorm epsilon are the
+    `Dense(mlp_dim) → GELU → dropout → Dense(hidden)`; with `layer_scale`, each branch is multiplied by a learned
+    per-channel scale before the residual sum (`LayerScale_1` after the attention, `LayerScale_3` after the MLP;
+    DeiT III, timm's `ls1`/`ls2`). The GELU form and the LayerNorm epsilon are the
     checkpoint's numerics: the official JAX models use the tanh form (JAX's default) and 1e-6; models trained
     in PyTorch use the exact (erf) form and other epsilons (Hugging Face ViT: 1e-12). Sub-layers carry the
     official checkpoint's names.
@@ -26,6 +29,7 @@ class TransformerBlock(keras.layers.Layer):
         relative_positions: 0, or the token count for relative position attention (`MultiHeadSelfAttention`).
         gelu: "tanh" (the approximation, official) or "exact" (erf).
         layer_norm_epsilon: epsilon of both LayerNorms.
+        layer_scale: None (the paper's block), or the initial value of the `LayerScale` of each branch.
 
     Call args:
         inputs: `(batch, tokens, hidden)`.
@@ -46,6 +50,7 @@ class TransformerBlock(keras.layers.Layer):
         relative_positions=0,
         gelu="tanh",
         layer_norm_epsilon=1e-6,
+        layer_scale=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -63,6 +68,12 @@ class TransformerBlock(keras.layers.Layer):
         self.relative_positions = relative_positions
         self.gelu = gelu
         self.layer_norm_epsilon = layer_norm_epsilon
+        self.layer_scale = layer_scale
+        self.scales = (
+            [LayerScale(layer_scale, name=name, dtype=self.dtype_policy) for name in ("LayerScale_1", "LayerScale_3")]
+            if layer_scale is not None
+            else []
+        )
         self.norm1 = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, name="LayerNorm_0", dtype=self.dtype_policy
         )
@@ -100,6 +111,11 @@ class TransformerBlock(keras.layers.Layer):
         self.norm2.build(input_shape)
         self.mlp_dense_0.build(input_shape)
         self.mlp_dense_1.build(tuple(input_shape[:-1]) + (self.mlp_dim,))
+        for scale in self.scales:
+            scale.build(input_shape)
+
+    def _scaled(self, y, branch):
+        return self.scales[branch](y) if self.scales else y
 
     def _drop_path(self, x, training):
         if not training or self.drop_path == 0:
@@ -120,9 +136,9 @@ class TransformerBlock(keras.layers.Layer):
         y = self.norm1(inputs)
         y = self.attention(y, training=training, return_attention_weights=return_attention_weights)
         y, weights = y if return_attention_weights else (y, None)
-        x = inputs + self._drop_path(self.dropout_layer(y, training=training), training)
+        x = inputs + self._drop_path(self._scaled(self.dropout_layer(y, training=training), 0), training)
         y = self._mlp(self.norm2(x), training)
-        out = x + self._drop_path(y, training)
+        out = x + self._drop_path(self._scaled(y, 1), training)
         return (out, weights) if return_attention_weights else out
 
     def compute_output_shape(self, input_shape):
@@ -140,5 +156,6 @@ class TransformerBlock(keras.layers.Layer):
             relative_positions=self.relative_positions,
             gelu=self.gelu,
             layer_norm_epsilon=self.layer_norm_epsilon,
+            layer_scale=self.layer_scale,
         )
         return config

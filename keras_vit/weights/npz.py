@@ -18,8 +18,9 @@ from keras_vit.weights.posemb import grid_side
 
 POSEMB_KEY = "Transformer/posembed_input/pos_embedding"
 # The canonical names' task layers (not the encoder's): left out with include_top=False, kept by the target of
-# `transfer_weights`. A second head (DeiT's `head_dist`) is one more name here.
-HEAD_LAYERS = ("pre_logits", "head")
+# `transfer_weights`: DeiT's second head `head_dist`; `fc_norm`, the LayerNorm after the average pooling of timm's
+# GAP models (in place of `encoder_norm` before it).
+HEAD_LAYERS = ("pre_logits", "head", "head_dist", "fc_norm")
 
 
 def head_layer(key):
@@ -79,6 +80,18 @@ def from_big_vision(params):
             continue
         out[key] = value
     return fix_official(out)
+
+
+def fit_heads(key, value, shape):
+    """An attention array given with its heads folded → the model's `shape` (heads split), else `value` as is.
+
+    Formats that store no head count (timm's fused `qkv`) give `query/key/value` kernels `(hidden, heads *
+    head_dim)`, biases `(heads * head_dim,)` and the `out` kernel `(heads * head_dim, hidden)`; both sides order the
+    folded axis head-major, so it is a reshape.
+    """
+    shape = tuple(shape)
+    folded = value.ndim < len(shape) and value.size == int(np.prod(shape))
+    return value.reshape(shape) if folded and "/MultiHeadDotProductAttention_1/" in key else value
 
 
 def block_count(params):
@@ -145,6 +158,7 @@ def _block(block):
         table["MultiHeadDotProductAttention_1/relative_embedding"] = att.relative_embedding
     table.update({f"MlpBlock_3/Dense_0/{k}": v for k, v in _dense(block.mlp_dense_0).items()})
     table.update({f"MlpBlock_3/Dense_1/{k}": v for k, v in _dense(block.mlp_dense_1).items()})
+    table.update({f"{scale.name}/scale": scale.scale for scale in block.scales})  # LayerScale_1, LayerScale_3
     return table
 
 
@@ -181,6 +195,8 @@ def layer_variables(layer):
         return {f"Transformer/{name}/{k}": v for k, v in _block(layer).items()}
     if name == "encoder_norm":
         return {f"Transformer/{name}/{k}": v for k, v in _norm(layer).items()}
+    if name == "fc_norm":
+        return {f"{name}/{k}": v for k, v in _norm(layer).items()}
     if name in HEAD_LAYERS and layer.weights:
         return {f"{name}/{k}": v for k, v in _dense(layer).items()}
     return {}
