@@ -16,6 +16,7 @@ import os
 
 from keras_vit.weights import npz
 from keras_vit.weights.safetensors_file import read_safetensors
+from keras_vit.weights.timm_format import TIMM
 from keras_vit.weights.torch_file import read_torch
 
 
@@ -50,14 +51,20 @@ class Official(_Npz):
         return npz.fix_official(arrays)
 
 
-ADAPTERS = (BigVision(), Official())
+ADAPTERS = (BigVision(), Official(), TIMM)
 
 # File suffix → reader `path -> {name: array}` (none imports torch: `torch_file` unpickles without it).
 READERS = {".npz": npz.read_npz, ".safetensors": read_safetensors, ".pth": read_torch, ".bin": read_torch}
 
 # Layouts recognised but not read yet: (name, a key that gives them away).
 LOOKALIKES = (
-    ("a PyTorch/timm state dict", "patch_embed.proj.weight"),
+    ("a Swin Transformer state dict", "layers.0.blocks.0.attn.relative_position_bias_table"),
+    ("a Swin Transformer V2 state dict", "layers.0.blocks.0.attn.cpb_mlp.0.weight"),
+    ("a BEiT state dict", "blocks.0.attn.relative_position_bias_table"),
+    ("a timm ConvNeXt state dict", "stages.0.blocks.0.conv_dw.weight"),
+    ("a Facebook ConvNeXt state dict", "downsample_layers.0.0.weight"),
+    ("a ResNet state dict", "layer1.0.conv1.weight"),
+    ("an OpenAI CLIP state dict", "visual.class_embedding"),
     ("a Hugging Face transformers ViT", "vit.embeddings.patch_embeddings.projection.weight"),
     ("a Hugging Face transformers ViT (without the `vit.` prefix)", "embeddings.patch_embeddings.projection.weight"),
     ("a keras-hub ViT", "vit_backbone"),

@@ -16,6 +16,8 @@ from keras_vit.weights.checkpoint import Checkpoint
 from keras_vit.weights.posemb import fit_posemb
 
 KERAS_SUFFIXES = (".weights.h5", ".keras")
+# The class-count-sized layers a checkpoint's other class count leaves freshly initialised (DeiT: two).
+CLASSIFIERS = ("head/", "head_dist/")
 
 
 @dataclasses.dataclass
@@ -42,8 +44,10 @@ def read(source):
 
 def download(checkpoint):
     """Downloads (or finds in the Keras cache) a `Checkpoint`; returns the local path."""
-    # The URL's folder goes into the file name: several releases share a base name (ViT-B_16.npz).
-    folder = checkpoint.url.rstrip("/").split("/")[-2]
+    # The URL's folder goes into the file name: several releases share a base name (ViT-B_16.npz); a Hugging Face
+    # Hub file's (`<org>/<repo>/resolve/<revision>/model.safetensors`) is its repository's name.
+    parts = checkpoint.url.rstrip("/").split("/")
+    folder = parts[parts.index("resolve") - 1] if "resolve" in parts else parts[-2]
     fname = f"{folder}_{os.path.basename(checkpoint.url)}".replace("+", "_")
     try:
         return keras.utils.get_file(
@@ -90,9 +94,10 @@ def resolve(weights, find_checkpoint=None):
         if path.endswith(KERAS_SUFFIXES):
             return Source("keras", path)
         raise ValueError(
-            f"Weights files must end in .npz (official layout), .weights.h5 or .keras. Received: weights={path!r}"
+            f"Weights files must end in {', '.join(formats.READERS)} (checkpoints), .weights.h5 or .keras. "
+            f"Received: weights={path!r}"
         )
-    if path.endswith((".npz", *KERAS_SUFFIXES)) or os.sep in path:
+    if path.endswith((*formats.READERS, *KERAS_SUFFIXES)) or os.sep in path:
         raise FileNotFoundError(f"No weights file at this path; check it. Received: weights={path!r}")
     if find_checkpoint is None:
         raise ValueError(
@@ -159,7 +164,7 @@ def load_npz(model, params, interpolation="linear"):
     head_classes = None
     for key, value in params.items():
         if key not in table:
-            if npz.head_layer(key) and "head/kernel" not in model_has:
+            if npz.head_layer(key) and "head/kernel" not in table:
                 continue  # include_top=False
             unexpected.append(key)
             continue
@@ -168,14 +173,15 @@ def load_npz(model, params, interpolation="linear"):
         if key == npz.POSEMB_KEY:
             layer = model.get_layer("posembed_input")
             value = fit_posemb(value, layer.num_prefix_tokens, layer.grid_size, interpolation)
-        if key.startswith("head/") and value.shape != tuple(variable.shape):
+        value = npz.fit_heads(key, value, variable.shape)
+        if key.startswith(CLASSIFIERS) and value.shape != tuple(variable.shape):
             head_classes = value.shape[-1]
             continue
         if value.shape != tuple(variable.shape):
             misshaped.append(f"{key}: checkpoint {value.shape}, model {tuple(variable.shape)}")
             continue
         assignments.append((variable, value))
-    missing = sorted(k for k in model_has if not (head_classes is not None and k.startswith("head/")))
+    missing = sorted(k for k in model_has if not (head_classes is not None and k.startswith(CLASSIFIERS)))
     problems = mismatches("the checkpoint", missing, unexpected, misshaped)
     if problems:
         raise ValueError("The checkpoint does not match the model. " + problems)

@@ -35,7 +35,7 @@ def transfer_weights(source, target, interpolation="linear"):
     from_layers, to_layers = _weighted(source), _weighted(target)
     copies, missing, misshaped = [], [], []
     for name, layer in to_layers.items():
-        if name in HEAD_LAYERS and (name == "head" or name not in from_layers):
+        if name in HEAD_LAYERS and (name in ("head", "head_dist") or name not in from_layers):
             continue
         if name not in from_layers:
             missing.append(name)

@@ -60,7 +60,7 @@ def test_both_layouts_describe_the_same_architecture():
 @pytest.mark.parametrize(
     "key,name",
     [
-        ("patch_embed.proj.weight", "a PyTorch/timm state dict"),
+        ("layers.0.blocks.0.attn.relative_position_bias_table", "a Swin Transformer state dict"),
         ("vit.embeddings.patch_embeddings.projection.weight", "a Hugging Face transformers ViT"),
     ],
 )

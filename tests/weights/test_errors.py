@@ -75,7 +75,7 @@ def test_corrupt_and_truncated_files(tmp_path):
 def test_unknown_file_type(tmp_path):
     path = tmp_path / "weights.pt"
     path.write_bytes(b"x")
-    with pytest.raises(ValueError, match=r"must end in .npz"):
+    with pytest.raises(ValueError, match=r"must end in .npz, .safetensors, .pth, .bin"):
         keras_vit.ViT(image_size=32, weights=str(path), **TINY)
 
 
