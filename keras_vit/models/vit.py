@@ -4,6 +4,7 @@ import keras
 
 from keras_vit.layers import AddPositionEmbs, PatchEncoder, PrefixTokens, TokenPooling, TransformerBlock
 from keras_vit.layers.class_token import prefix_token_layer
+from keras_vit.layers.posemb_resample import INTERPOLATIONS
 from keras_vit.models import presets
 from keras_vit.models.configs import variant_name
 from keras_vit.models.signature import derived_signature, public_builder
@@ -50,12 +51,16 @@ def _inputs(image_hw, channels, input_tensor, input_shape, dynamic_image_size):
 
 
 def _numerics(source, gelu, layer_norm_epsilon):
-    """The GELU form and LayerNorm epsilon: as given, else the checkpoint row's, else the official ones."""
+    """The GELU form and LayerNorm epsilon: as given, else the checkpoint row's, else the file's (a PyTorch format
+    says exact GELU), else the official ones."""
     checkpoint = source.checkpoint if source is not None else None
+    found = load.describe(source) if source is not None and checkpoint is None else {}
     if gelu is None:
-        gelu = checkpoint.gelu if checkpoint is not None else "tanh"
+        gelu = checkpoint.gelu if checkpoint is not None else found.get("gelu", "tanh")
     if layer_norm_epsilon is None:
-        layer_norm_epsilon = checkpoint.layer_norm_epsilon if checkpoint is not None else 1e-6
+        layer_norm_epsilon = (
+            checkpoint.layer_norm_epsilon if checkpoint is not None else found.get("layer_norm_epsilon", 1e-6)
+        )
     return gelu, layer_norm_epsilon
 
 
@@ -66,7 +71,7 @@ def _check_options(
     _check_choice("classifier", classifier, tuple(CLASSIFIERS))
     _check_choice("pooling", pooling, POOLINGS)
     _check_choice("posemb", posemb, POSEMBS)
-    _check_choice("posemb_interpolation", posemb_interpolation, ("linear", "bicubic"))
+    _check_choice("posemb_interpolation", posemb_interpolation, INTERPOLATIONS)
     if pooling == "token" and classifier == "gap":
         raise ValueError(
             "A classifier='gap' model has no class token to pool; use pooling='avg'. Received: pooling='token'"
@@ -112,6 +117,8 @@ def build_encoder(
     gelu="tanh",
     layer_norm_epsilon=1e-6,
     stem=None,
+    layer_scale=None,
+    final_norm=True,
 ):
     """The encoder (Eq. 1–4 up to `encoder_norm`) as layers of the caller's functional graph; no head, no weights.
 
@@ -123,6 +130,8 @@ def build_encoder(
         register_tokens: learned tokens (layer `registers`, variable `reg`) after the prefix tokens, without
             position embedding.
         stem: `stem(inputs) -> feature map` before the patch embedding (hybrids), or None.
+        layer_scale: None, or the initial value of a `LayerScale` on each block's branches (DeiT III).
+        final_norm: False leaves `encoder_norm` out (timm's GAP models normalise after the pooling: `fc_norm`).
         Others: as `ViT`.
 
     Returns:
@@ -154,8 +163,11 @@ def build_encoder(
             relative_positions=relative,
             gelu=gelu,
             layer_norm_epsilon=layer_norm_epsilon,
+            layer_scale=layer_scale,
             name=f"encoderblock_{i}",
         )(x)
+    if not final_norm:
+        return x
     return keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, name="encoder_norm")(x)
 
 
@@ -218,6 +230,8 @@ def build_vit(
     register_tokens=0,
     prefix_tokens=None,
     head=None,
+    layer_scale=None,
+    final_norm=True,
 ):
     """The one builder behind `ViT`, the named variants and the hybrids.
 
@@ -228,7 +242,7 @@ def build_vit(
     `{"cls": 1}` or none; DeiT's would be `{"cls": 1, "dist": 1}`), `register_tokens` (k register tokens after
     them, with no position embedding, left out of the pooling, as timm's `reg_tokens`) and `head`
     (`head(encoded, *, pooling, num_prefix_tokens, representation_size, classes, classifier_activation)`,
-    default `build_head`).
+    default `build_head`), `layer_scale` and `final_norm` (as `build_encoder`'s).
     """
     _check_options(
         classifier=classifier,
@@ -290,6 +304,8 @@ def build_vit(
         gelu=gelu,
         layer_norm_epsilon=layer_norm_epsilon,
         stem=stem,
+        layer_scale=layer_scale,
+        final_norm=final_norm,
     )
     x = build_encoder(inputs, grid_size, **encoder)
     num_prefix_tokens = sum(prefix_tokens.values()) + register_tokens
@@ -382,7 +398,7 @@ def preset_constructor(preset_name, builder=None):
 
 
 # The builder's arguments that only the family builders set.
-FAMILY_ARGUMENTS = ("variant", "stem", "stem_stride", "prefix_tokens", "head")
+FAMILY_ARGUMENTS = ("variant", "stem", "stem_stride", "prefix_tokens", "head", "layer_scale", "final_norm")
 VIT_DEFAULTS = dict(image_size=224, patch_size=16, hidden_size=768, depth=12, num_heads=12, mlp_dim=3072)
 
 _VIT_DOC = """Instantiates a Vision Transformer of any size (arXiv 2010.11929).
