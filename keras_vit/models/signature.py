@@ -25,13 +25,25 @@ def derived_signature(builder, defaults, hidden=(), extra=None, after=None):
     return inspect.Signature(parameters)
 
 
+def selected_signature(builder, names, defaults, var_keyword="kwargs"):
+    """The parameters `names` of `builder`, in that order, with `defaults`, then `**var_keyword` for the rest."""
+    own = inspect.signature(builder).parameters
+    parameters = [inspect.Parameter(n, _POSITIONAL, default=defaults.get(n, own[n].default)) for n in names]
+    parameters.append(inspect.Parameter(var_keyword, inspect.Parameter.VAR_KEYWORD))
+    return inspect.Signature(parameters)
+
+
 def public_builder(builder, signature, name, doc, module):
     """A function with `signature` (shown by `help` and `inspect`) that calls `builder` with every argument bound."""
 
     def build(*args, **kwargs):
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        return builder(**bound.arguments)
+        arguments = dict(bound.arguments)
+        for parameter in signature.parameters.values():
+            if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+                arguments.update(arguments.pop(parameter.name, {}))
+        return builder(**arguments)
 
     build.__signature__ = signature
     build.__name__ = build.__qualname__ = name

@@ -7,7 +7,7 @@ from keras_vit.layers.class_token import prefix_token_layer
 from keras_vit.layers.posemb_resample import INTERPOLATIONS
 from keras_vit.models import presets
 from keras_vit.models.configs import variant_name
-from keras_vit.models.signature import derived_signature, public_builder
+from keras_vit.models.signature import derived_signature, public_builder, selected_signature
 from keras_vit.weights import load
 
 # classifier → the prefix tokens it needs (`PrefixTokens`' `tokens`) and the pooling of the head.
@@ -356,44 +356,34 @@ _DOC = """Instantiates the {variant} Vision Transformer (arXiv 2010.11929).
 """
 
 
+# A named model's constructor takes keras.applications' arguments, in their order, then these two; `**kwargs`
+# passes any other `ViT` argument on.
+APPLICATION_ARGUMENTS = (
+    "include_top",
+    "weights",
+    "input_tensor",
+    "input_shape",
+    "pooling",
+    "classes",
+    "classifier_activation",
+    "image_size",
+    "dropout",
+    "name",
+)
+
+
 def preset_constructor(preset_name, builder=None):
     """A keras.applications-style constructor for a named model of `presets.MODELS`; hybrids pass their builder."""
     preset = presets.MODELS[preset_name]
-    sizes, variant = preset.arguments, preset.variant
     builder = build_vit if builder is None else builder
 
-    def constructor(
-        include_top=True,
-        weights=None,
-        input_tensor=None,
-        input_shape=None,
-        pooling=None,
-        classes=None,
-        classifier_activation="softmax",
-        image_size=None,
-        dropout=0.0,
-        name=None,
-        **kwargs,
-    ):
-        return builder(
-            **sizes,
-            include_top=include_top,
-            weights=weights,
-            input_tensor=input_tensor,
-            input_shape=input_shape,
-            pooling=pooling,
-            classes=classes,
-            classifier_activation=classifier_activation,
-            image_size=image_size,
-            dropout=dropout,
-            name=name or preset_name,
-            variant=variant,
-            **kwargs,
-        )
+    def build(name=None, **arguments):
+        return builder(**preset.arguments, **arguments, name=name or preset_name, variant=preset.variant)
 
-    constructor.__name__ = constructor.__qualname__ = preset.constructor
-    constructor.variant = variant
-    constructor.__doc__ = _DOC.format(variant=preset.title, fn=preset.constructor, names=presets.names_doc(variant))
+    signature = selected_signature(build_vit, APPLICATION_ARGUMENTS, defaults=dict(name=None))
+    doc = _DOC.format(variant=preset.title, fn=preset.constructor, names=presets.names_doc(preset.variant))
+    constructor = public_builder(build, signature, preset.constructor, doc, __name__)
+    constructor.variant = preset.variant
     return constructor
 
 

@@ -8,18 +8,8 @@ import keras
 
 from keras_vit.fewshot import fewshot_evaluate
 from keras_vit.pretraining.model import masked_patch_predictor
-from keras_vit.training import recipes
+from keras_vit.training import recipes, run
 from keras_vit.training.model_source import build_model
-from keras_vit.training.run import (
-    fewshot_setup,
-    history_record,
-    load_data,
-    run_record,
-    run_settings,
-    steps_per_epoch_for,
-    worker_run_dir,
-    write_results,
-)
 from keras_vit.training.strategy import get_strategy
 
 # Masked patch prediction on Fashion-MNIST's training images (labels unused): the plain ViT `vit_fmnist`
@@ -80,10 +70,10 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
             "Pre-training runs a fixed number of epochs; set epochs instead. "
             f"Received: time_budget_min={config.time_budget_min}"
         )
-    with run_settings(config):
+    with run.run_settings(config):
         distribution = get_strategy(config.strategy, tpu=config.tpu)
-        data = load_data(config) if data is None else data
-        steps = steps_per_epoch_for(config, data)
+        data = run.load_data(config) if data is None else data
+        steps = run.steps_per_epoch_for(config, data)
         jit_compile = distribution.resolve_jit(config.jit_compile)
         with distribution.scope():
             classifier = build_model(config, data.num_classes)  # `init_from` continues from a saved encoder
@@ -100,7 +90,7 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
         train_ds = images_only(make_dataset(data.train, training=True, augment=augment, seed=config.seed, **common))
         val_ds = images_only(make_dataset(data.val, **common)) if data.val is not None else None
 
-        run_dir = worker_run_dir(os.path.join(config.out, config.name or f"mpp_{config.model}"), distribution)
+        run_dir = run.worker_run_dir(os.path.join(config.out, config.name or f"mpp_{config.model}"), distribution)
         paths = dict(
             run_dir=run_dir,
             encoder=os.path.join(run_dir, "encoder.keras"),
@@ -130,13 +120,13 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
         fewshot = {}
         if config.fewshot_shots:
             # `classifier` shares the trained encoder's layers; its `pre_logits` are the encoder's features.
-            fewshot_train, fewshot_test, fewshot_kwargs = fewshot_setup(config, data, common)
+            fewshot_train, fewshot_test, fewshot_kwargs = run.fewshot_setup(config, data, common)
             fewshot = fewshot_evaluate(classifier, fewshot_train, fewshot_test, **fewshot_kwargs)
-        history = history_record(history)
+        history = run.history_record(history)
         val_loss = history["val_loss"][-1] if "val_loss" in history else None
         val_accuracy = history["val_patch_accuracy"][-1] if "val_patch_accuracy" in history else None
         results = dict(
-            **run_record(config),
+            **run.run_record(config),
             mpp=dict(bits=bits, corrupt_rate=corrupt_rate, mask_rate=mask_rate, random_rate=random_rate),
             backend=keras.backend.backend(),
             val_loss=val_loss,
@@ -145,7 +135,7 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
             train_time_s=round(train_time, 1),
             history=history,
         )
-        write_results(paths["results"], results)
+        run.write_results(paths["results"], results)
         if val_accuracy is not None:
             print(f"\nValidation: loss {val_loss:.4f}, patch accuracy {val_accuracy:.4f} (corrupted patches)")
         if fewshot:

@@ -24,18 +24,8 @@ from typing import NamedTuple
 import keras
 
 from keras_vit.fewshot import FewShotCallback, fewshot_evaluate
-from keras_vit.training import recipes
+from keras_vit.training import recipes, run
 from keras_vit.training.model_source import build_model
-from keras_vit.training.run import (
-    fewshot_setup,
-    history_record,
-    load_data,
-    run_record,
-    run_settings,
-    steps_per_epoch_for,
-    worker_run_dir,
-    write_results,
-)
 from keras_vit.training.strategy import get_strategy
 from keras_vit.training.time_budget import TimeBudget
 
@@ -89,19 +79,19 @@ def train(config=None, callbacks=(), data=None, **overrides):
     """
     start = time.time()
     config = resolve_config(config, overrides)
-    with run_settings(config):
+    with run.run_settings(config):
         distribution = get_strategy(config.strategy, tpu=config.tpu)
-        data = load_data(config) if data is None else data
+        data = run.load_data(config) if data is None else data
         with distribution.scope():
             model = build_model(config, data.num_classes)
-        steps_per_epoch = steps_per_epoch_for(config, data)
+        steps_per_epoch = run.steps_per_epoch_for(config, data)
         jit_compile = distribution.resolve_jit(config.jit_compile)
         with distribution.scope():
             schedule = compile_model(model, config, steps_per_epoch, jit_compile)
         common = pipeline_settings(model, config, data)
         datasets = make_datasets(config, data, common)
-        paths = run_paths(worker_run_dir(run_dir_for(config), distribution))
-        fewshot_data = fewshot_setup(config, data, common)
+        paths = run_paths(run.worker_run_dir(run_dir_for(config), distribution))
+        fewshot_data = run.fewshot_setup(config, data, common)
         budget = make_time_budget(config, start, schedule, steps_per_epoch)
         builtin = make_callbacks(config, paths, fewshot_data, budget, has_validation=datasets.val is not None)
         print_plan(model, config, data, common["image_size"], steps_per_epoch, distribution.name, jit_compile)
@@ -116,7 +106,7 @@ def train(config=None, callbacks=(), data=None, **overrides):
             test_accuracy=float(test["accuracy"]),
             test_loss=float(test["loss"]),
             fewshot=fewshot,
-            history=history_record(history),
+            history=run.history_record(history),
             epochs=len(history.epoch),
             steps_per_epoch=steps_per_epoch,
             wall_time_s=time.time() - start,
@@ -126,7 +116,7 @@ def train(config=None, callbacks=(), data=None, **overrides):
             model=model,
             schedule=schedule,
         )
-        write_results(paths["results"], results_record(config, data, result, exporter))
+        run.write_results(paths["results"], results_record(config, data, result, exporter))
         print_summary(result, data)
         return result
 
@@ -317,7 +307,7 @@ def images_per_s(images, seconds):
 def results_record(config, data, result, exporter):
     """What `results.json` holds: the command, the config and what the run measured."""
     results = dict(
-        **run_record(config),
+        **run.run_record(config),
         data=data.description,
         backend=keras.backend.backend(),
         test_accuracy=result.test_accuracy,
