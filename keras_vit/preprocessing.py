@@ -1,13 +1,18 @@
 """`preprocess_input` and `decode_predictions`, as keras.applications users know them."""
 
 import functools
+import gzip
 import os
 
 import numpy as np
 from keras import ops
 
-# Shipped with the package (see its README.md for the source and licence): no download needed.
-IMAGENET_CLASSES_FILE = os.path.join(os.path.dirname(__file__), "data", "class_names", "imagenet1k.tsv")
+# Shipped with the package (see its README.md for the source and licence): no download needed. Head size → file:
+# ImageNet-1k (ILSVRC-2012) and the ImageNet-21k (fall 2011, 21843 classes) of the official pre-trained heads.
+_CLASS_NAMES_DIR = os.path.join(os.path.dirname(__file__), "data", "class_names")
+IMAGENET_CLASSES_FILE = os.path.join(_CLASS_NAMES_DIR, "imagenet1k.tsv")
+IMAGENET21K_CLASSES_FILE = os.path.join(_CLASS_NAMES_DIR, "imagenet21k.tsv.gz")
+IMAGENET_TABLES = {1000: IMAGENET_CLASSES_FILE, 21843: IMAGENET21K_CLASSES_FILE}
 
 
 def preprocess_input(x, data_format=None):
@@ -33,7 +38,8 @@ def decode_predictions(preds, top=5, class_names=None):
     Args:
         preds: `(batch, classes)` scores.
         top: how many per image.
-        class_names: a list of names; without it, 1000-class ImageNet predictions are decoded offline, as
+        class_names: a list of names; without it, ImageNet-1k (1000) and ImageNet-21k (21843-class)
+            predictions are decoded offline, as
             `keras.applications.imagenet_utils.decode_predictions` does: `(wordnet_id, name, score)`, the name
             being the class's first WordNet lemma with underscores for spaces ("great_white_shark").
 
@@ -45,13 +51,13 @@ def decode_predictions(preds, top=5, class_names=None):
     if preds.ndim != 2:
         raise ValueError(f"`preds` must be (batch, classes). Received: preds.shape={preds.shape}")
     if class_names is None:
-        if preds.shape[1] != 1000:
+        if preds.shape[1] not in IMAGENET_TABLES:
             raise ValueError(
-                "Without `class_names` only 1000-class ImageNet predictions can be decoded; pass class_names=[...]. "
-                f"Received: preds.shape={preds.shape}"
+                "Without `class_names` only ImageNet predictions (1000 or 21843 classes) can be decoded; pass "
+                f"class_names=[...]. Received: preds.shape={preds.shape}"
             )
-        synsets = imagenet_synsets()
-        names = [name.replace(" ", "_") for name in imagenet_class_names()]
+        synsets = imagenet_synsets(preds.shape[1])
+        names = [name.replace(" ", "_") for name in imagenet_class_names(preds.shape[1])]
         return [[(synsets[i], names[i], score) for i, _, score in row] for row in _top(preds, top, names)]
     if len(class_names) != preds.shape[1]:
         raise ValueError(
@@ -69,17 +75,22 @@ def _top(preds, top, class_names):
 
 
 @functools.cache
-def _imagenet_table():
-    with open(IMAGENET_CLASSES_FILE, encoding="utf-8") as f:
+def _imagenet_table(classes):
+    path = IMAGENET_TABLES.get(classes)
+    if path is None:
+        raise ValueError(f"ImageNet has class-name tables for 1000 and 21843 classes. Received: classes={classes}")
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
         rows = [line.rstrip("\n").split("\t") for line in f if line.strip()]
     return tuple(synset for synset, _ in rows), tuple(lemmas.split(", ")[0] for _, lemmas in rows)
 
 
-def imagenet_class_names():
-    """The 1000 ImageNet-1k class names in head order: each class's first WordNet lemma ("tench", "goldfish")."""
-    return _imagenet_table()[1]
+def imagenet_class_names(classes=1000):
+    """The ImageNet class names in head order (1000: ImageNet-1k, 21843: ImageNet-21k): each class's first
+    WordNet lemma ("tench", "goldfish")."""
+    return _imagenet_table(classes)[1]
 
 
-def imagenet_synsets():
-    """The 1000 ImageNet-1k WordNet ids in head order ("n01440764", ...)."""
-    return _imagenet_table()[0]
+def imagenet_synsets(classes=1000):
+    """The ImageNet WordNet ids in head order ("n01440764", ...), for 1000 or 21843 classes."""
+    return _imagenet_table(classes)[0]

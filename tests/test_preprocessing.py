@@ -1,3 +1,5 @@
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -62,3 +64,37 @@ def test_imagenet_class_names_are_the_1000_in_head_order():
     assert len(names) == len(synsets) == len(set(synsets)) == 1000
     assert synsets == tuple(sorted(synsets))  # ILSVRC-2012 orders its classes by WordNet id
     assert (names[207], names[281], names[409]) == ("golden retriever", "tabby", "analog clock")
+
+
+def _timm_info_file(name):
+    """A class-list file of the installed timm (read as text: no torch is imported), or None."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("timm")
+    if spec is None or spec.origin is None:
+        return None
+    path = os.path.join(os.path.dirname(spec.origin), "data", "_info", name)
+    return path if os.path.exists(path) else None
+
+
+def test_imagenet21k_class_names_are_the_21843_in_head_order():
+    from keras_vit.preprocessing import decode_predictions, imagenet_class_names, imagenet_synsets
+
+    names, synsets = imagenet_class_names(21843), imagenet_synsets(21843)
+    assert len(names) == len(synsets) == len(set(synsets)) == 21843
+    assert synsets == tuple(sorted(synsets))  # the fall-2011 release orders its classes by WordNet id
+    assert set(imagenet_synsets()) - set(synsets) == {"n04399382"}  # ILSVRC's "teddy bear" is not a 21k class
+    reference = _timm_info_file("imagenet21k_goog_synsets.txt")
+    if reference is not None:  # the order of the official heads, as timm labels them
+        with open(reference, encoding="utf-8") as f:
+            assert synsets == tuple(line.strip() for line in f if line.strip())
+    preds = np.zeros((1, 21843), "float32")
+    preds[0, synsets.index("n02084071")] = 1.0  # WordNet's "dog, domestic dog, Canis familiaris"
+    assert decode_predictions(preds, top=1) == [[("n02084071", "dog", 1.0)]]
+
+
+def test_decode_predictions_without_names_needs_an_imagenet_head():
+    from keras_vit.preprocessing import decode_predictions
+
+    with pytest.raises(ValueError, match="1000 or 21843"):
+        decode_predictions(np.zeros((1, 10)))

@@ -3,7 +3,7 @@
 Images (JPEG, PNG, BMP, GIF's first frame, WebP; any size, grey or colour) are decoded to RGB, resized to the
 model's resolution (bilinear, as training resizes) and scaled by `keras_vit.preprocess_input`. Class names come
 from `--class-names`, else from a `keras-vit train` run's `results.json` beside a `.keras` model (its dataset's
-classes, e.g. Fashion-MNIST's), else the ImageNet-1k names for a 1000-class head (shipped, no download).
+classes, e.g. Fashion-MNIST's), else the ImageNet-1k or -21k names for a 1000- or 21843-class head (shipped, no download).
 
 Examples:
   keras-vit predict shoe.png shirt.jpg --model runs/vit_fmnist_cs4-20260101-1200/model.keras
@@ -92,9 +92,9 @@ def run_class_names(model_path, classes):
 
 
 def class_names_for(args, classes):
-    """`--class-names`, else a training run's, else ImageNet-1k's for 1000 classes, else None (indices only)."""
+    """`--class-names`, else a training run's, else ImageNet's for 1000 or 21843 classes, else None (indices only)."""
     from keras_vit.commands.export import read_class_names
-    from keras_vit.preprocessing import imagenet_class_names
+    from keras_vit.preprocessing import IMAGENET_TABLES, imagenet_class_names
 
     if args.class_names is not None:
         names = read_class_names(args.class_names)
@@ -108,7 +108,7 @@ def class_names_for(args, classes):
         names = run_class_names(args.model, classes)
         if names is not None:
             return names
-    return list(imagenet_class_names()) if classes == 1000 else None
+    return list(imagenet_class_names(classes)) if classes in IMAGENET_TABLES else None
 
 
 def classifier_shape(model):
