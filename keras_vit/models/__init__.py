@@ -1,4 +1,18 @@
 from keras_vit.models.configs import VARIANTS, decode_variant
+from keras_vit.models.deit import (
+    DeiT3B16,
+    DeiT3H14,
+    DeiT3L16,
+    DeiT3M16,
+    DeiT3S16,
+    DeiTB16,
+    DeiTB16Distilled,
+    DeiTS16,
+    DeiTS16Distilled,
+    DeiTTi16,
+    DeiTTi16Distilled,
+    build_deit,
+)
 from keras_vit.models.factory import create_model, list_models
 from keras_vit.models.hybrid import HYBRIDS, ViTHybrid, ViTR26B32, ViTR26S32, ViTR50B16, ViTR50L32, ViTRTi16
 from keras_vit.models.vit import (

@@ -18,8 +18,9 @@ class UnknownModelError(ValueError):
 
 
 def _from_timm(base):
-    """`(catalog name, image size)` of a timm architecture name (`vit_base_patch16_384`), or None."""
-    match = re.fullmatch(r"(vit_[a-z0-9_]+?)_(\d+)", base)
+    """`(catalog name, image size)` of a timm architecture name (`vit_base_patch16_384`,
+    `deit_small_distilled_patch16_224`, `deit3_base_patch16_384`), or None."""
+    match = re.fullmatch(r"((?:vit|deit3?)_[a-z0-9_]+?)_(\d+)", base)
     if not match:
         return None
     stem, size = match.group(1), int(match.group(2))

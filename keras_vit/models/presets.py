@@ -3,8 +3,9 @@
 
 `MODELS`: every model name → its builder and arguments. `kind` "paper" (the variants of the paper's Table 1,
 arXiv 2010.11929, with their `keras.applications`-style constructor), "hybrid" (ResNet + ViT, official
-`configs/models.py`) or "small" (the 28-px Fashion-MNIST models of the training recipes); `family` the builder:
-"vit" (`build_vit` / `ViT`), "hybrid" (`build_hybrid` / `ViTHybrid`), "conv_stem" (`conv_stem_vit`); `timm` the
+`configs/models.py`) or "small" (the 28-px Fashion-MNIST models of the training recipes) or "deit" (DeiT, DeiT III); `family` the builder:
+"vit" (`build_vit` / `ViT`), "hybrid" (`build_hybrid` / `ViTHybrid`), "conv_stem" (`conv_stem_vit`), "deit"
+(`deit.build_deit`); `timm` the
 timm architecture name without its resolution.
 
 `CHECKPOINTS`: every downloadable checkpoint, a file of the public `vit_models` bucket of
@@ -34,8 +35,8 @@ from importlib import resources
 
 from keras_vit.weights.checkpoint import Checkpoint
 
-KINDS = ("paper", "hybrid", "small")
-FAMILIES = ("vit", "hybrid", "conv_stem")
+KINDS = ("paper", "hybrid", "small", "deit")
+FAMILIES = ("vit", "hybrid", "conv_stem", "deit")
 TABLE = "presets.toml"
 
 
@@ -73,11 +74,11 @@ MODELS, CHECKPOINTS = _read_table()
 
 
 # A name that stands for the first of its targets released for the variant.
-ALIASES = {"imagenet": ("augreg_in21k_ft_in1k", "imagenet21k+imagenet2012")}
+ALIASES = {"imagenet": ("augreg_in21k_ft_in1k", "imagenet21k+imagenet2012", "fb_in22k_ft_in1k", "fb_in1k")}
 
 
 def named(kind):
-    """The presets of one `kind` ("paper", "hybrid" or "small"), in table order."""
+    """The presets of one `kind` ("paper", "hybrid", "small" or "deit"), in table order."""
     return {name: preset for name, preset in MODELS.items() if preset.kind == kind}
 
 

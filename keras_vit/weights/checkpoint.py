@@ -8,8 +8,9 @@ import dataclasses
 from keras_vit.layers.transformer_block import GELUS
 
 # File format → the extension its URL ends with. "npz": the official flattened `.npz` of
-# google-research/vision_transformer (big_vision's layouts of it are normalised on read).
-FORMATS = {"npz": ".npz"}
+# google-research/vision_transformer (big_vision's layouts of it are normalised on read); "pth" and "safetensors":
+# PyTorch state dicts (timm's and Facebook DeiT's layout, `timm_format.py`).
+FORMATS = {"npz": ".npz", "pth": ".pth", "safetensors": ".safetensors"}
 __all__ = ["FORMATS", "GELUS", "Checkpoint"]
 
 

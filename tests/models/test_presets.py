@@ -42,12 +42,19 @@ def test_model_rows_are_consistent(name):
     if preset.kind == "small":
         assert preset.variant is preset.constructor is preset.timm is None
         return
-    width = preset.variant.split("+")[-1].partition("/")[0]
-    assert tuple(preset.arguments[k] for k in configs.SIZES) == configs.WIDTHS[width]
+    width = preset.variant.split("+")[-1].partition("/")[0].split("-")[-1]
+    if width in configs.WIDTHS:  # DeiT III-M is DeiT's own width
+        assert tuple(preset.arguments[k] for k in configs.SIZES) == configs.WIDTHS[width]
     if preset.kind == "paper":
         assert preset.family == "vit" and preset.title == f"ViT-{preset.variant}"
         assert preset.arguments == configs.decode_variant(preset.variant)
         assert preset.timm.endswith(f"_patch{preset.variant.partition('/')[2]}")
+    elif preset.kind == "deit":
+        assert preset.family == "deit" and preset.timm.endswith(f"_patch{preset.arguments['patch_size']}")
+        assert (
+            preset.arguments.get("distilled", False) == ("distilled" in preset.timm) == ("distilled" in preset.variant)
+        )
+        assert ("layer_scale" in preset.arguments) == preset.timm.startswith("deit3_")
     else:
         assert preset.family == "hybrid" and preset.title == preset.variant.replace("+", "+ViT-")
     constructor = getattr(keras_vit, preset.constructor)
@@ -65,8 +72,13 @@ def test_checkpoint_rows_are_consistent(checkpoint):
     assert checkpoint.image_size % _effective_patch(preset) == 0
     assert checkpoint.pre_logits in (None, preset.arguments["hidden_size"])
     assert checkpoint.gelu in GELUS and 0 < checkpoint.layer_norm_epsilon < 1e-3
-    # The name, the URL and timm's tag tell the same data set and head.
     tag = checkpoint.timm.partition(".")[2]
+    assert checkpoint.timm == f"{preset.timm}_{checkpoint.image_size}.{tag}"
+    if checkpoint.format != "npz":  # PyTorch-trained (DeiT, timm's fine-tunes): ImageNet-1k heads, timm's numerics
+        assert checkpoint.classes == IN1K and tag.endswith("in1k") and checkpoint.name.startswith(tag)
+        assert checkpoint.gelu == "exact" and checkpoint.layer_norm_epsilon == 1e-6
+        return
+    # The name, the URL and timm's tag tell the same data set and head.
     fine_tuned = checkpoint.name.startswith("imagenet21k+imagenet2012") or "ft_in1k" in checkpoint.name
     assert checkpoint.classes == (IN1K if fine_tuned else IN21K)
     assert tag.endswith("_ft_in1k") == fine_tuned
