@@ -16,7 +16,14 @@ def add_arguments(parser):
     from keras_vit.commands.common import add_model_arguments
 
     add_model_arguments(parser)
-    parser.add_argument("--dataset", default="fashion_mnist", help="fashion_mnist or tfds:NAME (default: %(default)s)")
+    parser.add_argument(
+        "--dataset",
+        default="fashion_mnist",
+        help="fashion_mnist, tfds:NAME or folder:PATH (one sub-folder of images per class; default: %(default)s)",
+    )
+    parser.add_argument(
+        "--holdout", type=float, default=0.2, help="folder:PATH without val/: fraction held out (default 0.2)"
+    )
     parser.add_argument(
         "--data-dir", default=None, help="folder with the Fashion-MNIST IDX files, or the tfds data dir"
     )
@@ -46,7 +53,7 @@ def run(args):
     image_size = tuple(model.input_shape[1:3])
     if None in image_size:
         image_size = (args.image_size or 224,) * 2
-    data = data_lib.load(args.dataset, args.data_dir)
+    data = data_lib.load(args.dataset, args.data_dir, holdout=args.holdout)
     train, test = data.train, data.test
     if not isinstance(train, tuple):
         train = as_arrays(train, image_size, max(20 * max(shots) * data.num_classes, 5000))

@@ -79,13 +79,14 @@ def run_class_names(model_path, classes):
     """The class names recorded for a `keras-vit train` run whose folder holds `model_path`, or None."""
     from keras_vit.data import fashion_mnist
 
-    results = os.path.join(os.path.dirname(os.path.abspath(model_path)), "results.json")
+    path = os.path.join(os.path.dirname(os.path.abspath(model_path)), "results.json")
     try:
-        with open(results, encoding="utf-8") as f:
-            config = json.load(f).get("config", {})
+        with open(path, encoding="utf-8") as f:
+            results = json.load(f)
+        config = results.get("config", {})
     except (OSError, ValueError):
         return None
-    names = config.get("class_names")
+    names = results.get("class_names") or config.get("class_names")
     if names is None and config.get("dataset") == "fashion_mnist":
         names = fashion_mnist.CLASS_NAMES
     return list(names) if names is not None and len(names) == classes else None

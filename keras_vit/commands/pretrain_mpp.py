@@ -47,7 +47,7 @@ def add_arguments(parser):
         "--model", default=None, help="a plain ViT: a small one (`keras-vit models --small`) or a catalog name"
     )
     parser.add_argument("--init-from", default=None, help="continue from a saved encoder.keras")
-    parser.add_argument("--dataset", default=None, help="fashion_mnist (default) or tfds:NAME")
+    parser.add_argument("--dataset", default=None, help="fashion_mnist (default), tfds:NAME or folder:PATH")
     parser.add_argument("--data-dir", default=None, help="folder with the Fashion-MNIST IDX files, or the tfds dir")
     parser.add_argument("--val-size", type=int, default=None, help="images held out to validate the loss")
     parser.add_argument("--epochs", type=int, default=None)

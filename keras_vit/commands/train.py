@@ -53,7 +53,18 @@ def add_arguments(parser):
     g.add_argument("--dropout", type=float, default=None, help="dropout rate")
 
     g = parser.add_argument_group("data")
-    g.add_argument("--dataset", default=None, help="fashion_mnist (default) or tfds:NAME, e.g. tfds:cifar10")
+    g.add_argument(
+        "--dataset",
+        default=None,
+        help="fashion_mnist (default), tfds:NAME (e.g. tfds:cifar10) or folder:PATH (one sub-folder of images per "
+        "class; PATH/train + PATH/val if present)",
+    )
+    g.add_argument(
+        "--holdout",
+        type=float,
+        default=None,
+        help="folder:PATH without a val/ folder: fraction of each class held out for testing (default 0.2)",
+    )
     g.add_argument("--data-dir", default=None, help="folder with the Fashion-MNIST IDX files, or the tfds data dir")
     g.add_argument("--val-size", type=int, default=None, help="training images held out for validation")
     g.add_argument(
@@ -128,6 +139,7 @@ FIELDS = (
     "dataset",
     "data_dir",
     "val_size",
+    "holdout",
     "augment",
     "mixup_alpha",
     "cutmix_alpha",

@@ -1,7 +1,8 @@
 """Datasets and the input pipeline.
 
 `load(dataset)` gives training, validation and test data for "fashion_mnist" (our IDX reader, Debian's
-`dataset-fashion-mnist` files) or "tfds:NAME"; `keras_vit.data.pipeline.make_dataset` turns them into
+`dataset-fashion-mnist` files), "tfds:NAME" or "folder:PATH" (your own images, one sub-folder per class);
+`keras_vit.data.pipeline.make_dataset` turns them into
 batches. Importing this package does not import TensorFlow; `pipeline` and `tfds` do.
 """
 
@@ -25,16 +26,18 @@ class Data:
     description: str
 
 
-def load(dataset="fashion_mnist", data_dir=None, val_size=0, seed=0):
+def load(dataset="fashion_mnist", data_dir=None, val_size=0, seed=0, holdout=0.2):
     """Training, validation (`val_size` images held out of the training split, chosen by `seed`) and test data.
 
     Args:
-        dataset: "fashion_mnist" or "tfds:NAME" (any TensorFlow Datasets image-classification dataset).
+        dataset: "fashion_mnist", "tfds:NAME" (any TensorFlow Datasets image-classification dataset) or
+            "folder:PATH" (`PATH/<class>/<image>`, or `PATH/train/<class>/...` with `PATH/val/<class>/...`).
         data_dir: Fashion-MNIST: a folder with its four IDX files (default: Debian's
             /usr/share/datasets/fashion-mnist, else `keras.datasets.fashion_mnist`, which downloads them);
             tfds: the tfds data folder.
         val_size: training images held out for validation (0: no validation data).
         seed: chooses the held-out images.
+        holdout: "folder:PATH" without a val/ folder: the fraction of each class held out as the test split.
 
     Returns:
         `Data`.
@@ -78,6 +81,27 @@ def load(dataset="fashion_mnist", data_dir=None, val_size=0, seed=0):
             class_names=splits.class_names,
             description=splits.description,
         )
+    if dataset.startswith("folder:"):
+        return _load_folder(dataset[len("folder:") :], val_size, seed, holdout)
     raise ValueError(
-        f"Unknown dataset; use 'fashion_mnist' or 'tfds:NAME' (e.g. 'tfds:cifar10'). Received: dataset={dataset!r}"
+        "Unknown dataset; use 'fashion_mnist', 'tfds:NAME' (e.g. 'tfds:cifar10') or 'folder:PATH' (one sub-folder "
+        f"per class). Received: dataset={dataset!r}"
+    )
+
+
+def _load_folder(root, val_size, seed, holdout):
+    from keras_vit.data import folder
+
+    train, val, test, class_names, shape = folder.load(root, val_size, seed, holdout)
+    return Data(
+        train=folder.as_dataset(*train, shape),
+        val=folder.as_dataset(*val, shape) if val else None,
+        test=folder.as_dataset(*test, shape),
+        num_classes=len(class_names),
+        image_shape=shape,
+        class_names=class_names,
+        description=(
+            f"{root}: {len(class_names)} classes, {len(train[0])} train, {len(val[0]) if val else 0} val, "
+            f"{len(test[0])} test"
+        ),
     )

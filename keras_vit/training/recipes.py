@@ -201,8 +201,9 @@ class TrainConfig:
     growing linearly with depth to this value) and `dropout` as in `keras_vit.ViT`; `init_from` a `.keras`
     model (e.g. the `encoder.keras` of `keras-vit pretrain-mpp`) whose weights start every layer but the head
     (`keras_vit.weights.transfer.transfer_weights`).
-    Data: `dataset` "fashion_mnist" (IDX files in `data_dir`, default Debian's) or "tfds:NAME";
-    `val_size` training images held out for validation and the best-model checkpoint.
+    Data: `dataset` "fashion_mnist" (IDX files in `data_dir`, default Debian's), "tfds:NAME" or "folder:PATH"
+    (one sub-folder per class); `val_size` training images held out for validation and the best-model
+    checkpoint; `holdout` the fraction of each class a "folder:PATH" without a val/ folder keeps for testing.
     Optimisation: `optimizer` "adamw" (`pretrain_optimizer`) or "sgd" (`finetune_optimizer`); `lr` peak;
     `warmup` a fraction of the steps (< 1) or a step count; `decay`, `end_lr`, `weight_decay`, `momentum`,
     `global_clipnorm`; `label_smoothing`.
@@ -220,6 +221,7 @@ class TrainConfig:
     dataset: str = "fashion_mnist"
     data_dir: str | None = None
     val_size: int = 5000
+    holdout: float = 0.2
     epochs: int = 10
     batch_size: int = 128
     steps_per_epoch: int | None = None

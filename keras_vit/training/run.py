@@ -34,7 +34,7 @@ def load_data(config):
     """The `keras_vit.data.Data` of `config.dataset` (TensorFlow is imported here, not with the package)."""
     from keras_vit import data
 
-    return data.load(config.dataset, config.data_dir, config.val_size, config.seed)
+    return data.load(config.dataset, config.data_dir, config.val_size, config.seed, config.holdout)
 
 
 def steps_per_epoch_for(config, data):

@@ -99,7 +99,7 @@ def train(config=None, callbacks=(), data=None, **overrides):
         test = model.evaluate(datasets.test, return_dict=True, verbose=0)
         fewshot = final_fewshot(config, model, history, builtin, fewshot_data)
         save_final_model(model, paths["model"])
-        exporter = export_saved_model_if_asked(config, model, paths["saved_model"])
+        exporter = export_saved_model_if_asked(config, model, paths["saved_model"], data.class_names)
         paths["saved_model"] = paths["saved_model"] if exporter else None
         result = TrainResult(
             run_dir=paths["run_dir"],
@@ -281,15 +281,16 @@ def save_final_model(model, path):
     final.save(path)
 
 
-def export_saved_model_if_asked(config, model, path):
+def export_saved_model_if_asked(config, model, path, class_names=None):
     """Writes the TF Serving SavedModel when `config.save_saved_model`; returns the exporter's name, or None when
-    not asked or when the export failed (it warns: the `.keras` model is saved and can be exported later)."""
+    not asked or when the export failed (it warns: the `.keras` model is saved and can be exported later).
+    `class_names` (the dataset's) become the signature's `top_k_classes`."""
     if not config.save_saved_model:
         return None
     from keras_vit.deploy.saved_model import export_saved_model
 
     try:
-        export_saved_model(model, path)
+        export_saved_model(model, path, class_names=list(class_names) if class_names else None)
     except Exception as error:  # the .keras model is already on disk
         print(
             f"WARNING: SavedModel export failed ({type(error).__name__}: {error}); the .keras model is saved, "
@@ -309,6 +310,7 @@ def results_record(config, data, result, exporter):
     results = dict(
         **run.run_record(config),
         data=data.description,
+        class_names=list(data.class_names) if data.class_names else None,
         backend=keras.backend.backend(),
         test_accuracy=result.test_accuracy,
         test_loss=result.test_loss,
