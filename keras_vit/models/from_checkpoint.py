@@ -4,21 +4,58 @@ The architecture is read from the checkpoint itself (its format adapter's `descr
 heads, MLP, patch, classifier, pre-logits, classes, resolution, and the ResNet stem of a hybrid.
 """
 
+from keras_vit.models.deit import build_deit
 from keras_vit.models.hybrid import build_hybrid
 from keras_vit.models.vit import build_vit
 from keras_vit.weights import load
 
+# timm files store no head count: timm's widths and their heads (head width 64; H/14: 80).
+TIMM_HEADS = {192: 3, 384: 6, 512: 8, 768: 12, 1024: 16, 1280: 16}
+
+
+def _num_heads(info, kwargs):
+    """The checkpoint's head count, else the one passed (`num_heads=`), else timm's for the width."""
+    heads = kwargs.pop("num_heads", None)
+    if "num_heads" in info:
+        return info["num_heads"]
+    heads = heads or TIMM_HEADS.get(info["hidden_size"])
+    if heads is None:
+        raise ValueError(
+            "This checkpoint does not store its number of attention heads (timm's fused qkv); pass it: "
+            f"model_from_checkpoint(path, num_heads=...). Received: hidden_size={info['hidden_size']}"
+        )
+    return heads
+
+
+def _deit_family(info):
+    """`build_deit`'s arguments for a timm/DeiT file with DeiT's variations, or None for a plain ViT."""
+    if not (info.get("distilled") or info.get("layer_scale") or info.get("fc_norm")):
+        return None
+    return dict(
+        distilled=info["distilled"],
+        layer_scale=1e-6 if info["layer_scale"] else None,  # the file has the trained scales; DeiT III's start
+        fc_norm=info["fc_norm"],
+        class_token="cls" in info["prefix_tokens"],
+    )
+
 
 def model_from_checkpoint(path, **kwargs):
-    """Builds the model a checkpoint (official or big_vision `.npz`) describes and loads it; `kwargs` go to the
-    builder."""
+    """Builds the model a checkpoint (official or big_vision `.npz`, timm/DeiT `.safetensors`/`.pth`) describes and
+    loads it; `kwargs` go to the builder (`num_heads` for a timm file of a width timm's models do not have)."""
     source = load.Source("npz", str(path))
     info = load.describe(source)
-    keys = ("patch_size", "hidden_size", "depth", "num_heads", "mlp_dim", "classifier", "register_tokens")
+    keys = ("patch_size", "hidden_size", "depth", "mlp_dim", "classifier", "register_tokens")
     config = {k: info[k] for k in keys}
+    config["num_heads"] = _num_heads(info, kwargs)
     if info["posemb"] == "none":
         config["posemb"] = "none"
     if "resnet_blocks" in info:  # a hybrid: `conv_root/kernel` and `block{s}/unit{u}/...`
         resnet = dict(resnet_blocks=info["resnet_blocks"], resnet_width=info["resnet_width"])
         return build_hybrid(**config, **resnet, weights=source, name=kwargs.pop("name", "vit_hybrid"), **kwargs)
+    if "posemb_interpolation" in info:  # the source framework's own resize
+        kwargs.setdefault("posemb_interpolation", info["posemb_interpolation"])
+    family = _deit_family(info)
+    if family is not None:  # DeiT's two heads, DeiT III's LayerScale, timm's fc_norm
+        config.pop("classifier")
+        return build_deit(**config, **family, weights=source, name=kwargs.pop("name", "deit"), **kwargs)
     return build_vit(**config, weights=source, name=kwargs.pop("name", "vit"), **kwargs)

@@ -174,6 +174,7 @@ class Timm:
             fc_norm="fc_norm/scale" in canonical,
             gelu="exact",
             layer_norm_epsilon=1e-6,
+            posemb_interpolation="bicubic_antialias",  # timm's resize of a checkpoint's posemb
         )
         if "head/kernel" in canonical:
             config["classes"] = int(canonical["head/kernel"].shape[1])

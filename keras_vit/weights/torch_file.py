@@ -46,6 +46,13 @@ class _Opaque:
         pass
 
 
+class _Dict(dict):
+    """`collections.OrderedDict` of the pickle; the `_metadata` attribute of a `state_dict()` is dropped."""
+
+    def __setstate__(self, state):
+        pass
+
+
 class _StorageType:
     def __init__(self, name):
         self.name = name
@@ -114,7 +121,7 @@ class _Unpickler(pickle.Unpickler):
         if module == "torch" and name in STORAGES:
             return _StorageType(name)
         if module == "collections" and name == "OrderedDict":
-            return dict
+            return _Dict
         return _Opaque
 
     def persistent_load(self, pid):
