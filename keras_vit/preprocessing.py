@@ -32,16 +32,26 @@ def preprocess_input(x, data_format=None):
     return ops.cast(x, "float32") / 127.5 - 1.0
 
 
-def decode_predictions(preds, top=5, class_names=None):
+def model_class_names(model):
+    """The class names a model's weights gave it (a transformers checkpoint's `id2label`), or None.
+
+    They are its `head` layer's (`keras_vit.layers.ClassifierHead`), kept through a `.keras` round trip.
+    """
+    head = next((layer for layer in getattr(model, "layers", ()) if layer.name == "head"), None)
+    return getattr(head, "class_names", None)
+
+
+def decode_predictions(preds, top=5, class_names=None, model=None):
     """Top classes of each prediction as `(class_id, class_name, score)` tuples.
 
     Args:
         preds: `(batch, classes)` scores.
         top: how many per image.
-        class_names: a list of names; without it, ImageNet-1k (1000) and ImageNet-21k (21843-class)
-            predictions are decoded offline, as
+        class_names: a list of names; without it, the names `model` carries (`model_class_names`), else
+            ImageNet-1k (1000) and ImageNet-21k (21843-class) predictions are decoded offline, as
             `keras.applications.imagenet_utils.decode_predictions` does: `(wordnet_id, name, score)`, the name
             being the class's first WordNet lemma with underscores for spaces ("great_white_shark").
+        model: the model that made `preds`, for the class names its weights gave it.
 
     Returns:
         one list of `top` tuples per image, best first: `(class_index, class_names[class_index], score)`, or
@@ -50,6 +60,8 @@ def decode_predictions(preds, top=5, class_names=None):
     preds = np.asarray(preds)
     if preds.ndim != 2:
         raise ValueError(f"`preds` must be (batch, classes). Received: preds.shape={preds.shape}")
+    if class_names is None and model is not None:
+        class_names = model_class_names(model)
     if class_names is None:
         if preds.shape[1] not in IMAGENET_TABLES:
             raise ValueError(

@@ -7,7 +7,7 @@ takes its `__all__` from here, so a new public model name is written once in thi
 
 PUBLIC_NAMES = {
     "keras_vit.fewshot": ("FewShotCallback", "fewshot_evaluate"),
-    "keras_vit.preprocessing": ("decode_predictions", "preprocess_input"),
+    "keras_vit.preprocessing": ("decode_predictions", "model_class_names", "preprocess_input"),
     # The exporters import TensorFlow's SavedModel machinery or a runtime.
     "keras_vit.deploy": ("export", "export_saved_model"),
     # A model as a timm state dict (`.safetensors`), for PyTorch users.

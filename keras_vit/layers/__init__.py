@@ -1,5 +1,6 @@
 from keras_vit.layers.attention import dot_product_attention
 from keras_vit.layers.class_token import ClassToken, PrefixTokens
+from keras_vit.layers.classifier_head import ClassifierHead
 from keras_vit.layers.layer_scale import LayerScale
 from keras_vit.layers.multi_head_attention import MultiHeadSelfAttention
 from keras_vit.layers.patch_encoder import PatchEncoder
@@ -12,6 +13,7 @@ from keras_vit.layers.transformer_block import TransformerBlock
 __all__ = [
     "AddPositionEmbs",
     "ClassToken",
+    "ClassifierHead",
     "LayerScale",
     "MultiHeadSelfAttention",
     "PatchEncoder",

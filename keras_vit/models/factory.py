@@ -3,14 +3,18 @@
 Names are the catalog's (`vit_b16`, `vit_r50_b16`, ...) or timm's (`vit_base_patch16_384.augreg_in21k_ft_in1k`,
 `vit_base_r50_s16_384.orig_in21k_ft_in1k`): a timm name sets the resolution, and its pretrained tag picks the
 checkpoint of that resolution. Both come from the preset table: a model's `timm` architecture name, a
-checkpoint's `timm` name with its tag.
+checkpoint's `timm` name with its tag. A Hugging Face Hub name (`hf://google/vit-base-patch16-224`) or a model
+directory (`save_pretrained`'s) is built as its `config.json` describes it, as keras-hub's `from_preset` does.
 """
 
 import fnmatch
+import os
 import re
 
 from keras_vit.models import presets
 from keras_vit.models.catalog import CONSTRUCTORS
+from keras_vit.models.from_checkpoint import model_from_checkpoint
+from keras_vit.weights import hub
 
 
 class UnknownModelError(ValueError):
@@ -58,12 +62,25 @@ def create_model(name, weights=None, **kwargs):
     Args:
         name: a catalog name (`"vit_b16"`, `"vit_r50_b16"`; `list_models()`), or a timm name with its resolution
             and optional pretrained tag (`"vit_base_patch16_384.augreg_in21k_ft_in1k"`), which sets
-            `image_size` and `weights` (the registered checkpoint of that resolution).
-        weights: as for the constructors (`None`, a registered name, a file path); not with a tagged timm name.
+            `image_size` and `weights` (the registered checkpoint of that resolution); or a Hugging Face Hub name
+            `hf://ORG/NAME[@REVISION]` or a model directory (config.json and weights), whose architecture,
+            numerics, resolution and class names the model takes (`weights` then stays None).
+        weights: as for the constructors (`None`, a registered name, a file path, `hf://ORG/NAME`); not with a
+            tagged timm name.
 
     Returns:
         The Keras model, as `keras_vit.ViTB16(...)` etc. would build it.
+
+    Example:
+        >>> model = keras_vit.create_model("hf://google/vit-base-patch16-224")
     """
+    if hub.is_hub_name(name) or os.path.isdir(name):
+        if weights is not None:
+            raise ValueError(
+                f"{name!r} names its weights already; drop `weights={weights!r}`, or build a named model with "
+                f"create_model('vit_b16', weights={name!r}). Received: weights={weights!r}"
+            )
+        return model_from_checkpoint(name, **kwargs)
     base, _, tag = name.partition(".")
     if base in CONSTRUCTORS:
         if tag:

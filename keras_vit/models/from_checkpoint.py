@@ -1,10 +1,12 @@
-"""`model_from_checkpoint`: the model an official `.npz` describes, built and loaded (`keras-vit convert`).
+"""`model_from_checkpoint`: the model a checkpoint describes, built and loaded (`keras-vit convert`, `create_model`
+of a Hub name or directory).
 
-The architecture is read from the checkpoint itself (its format adapter's `describe`, `keras_vit.weights.formats`): width, depth,
-heads, MLP, patch, classifier, pre-logits, classes, resolution, and the ResNet stem of a hybrid.
+The architecture is read from the checkpoint itself (its format adapter's `describe`, `keras_vit.weights.formats`):
+width, depth, heads, MLP, patch, classifier, pre-logits, classes, resolution, the ResNet stem of a hybrid, DeiT's
+distillation token and second head; a transformers `config.json` adds the numerics, the labels and its resize.
 """
 
-from keras_vit.models.deit import build_deit
+from keras_vit.models.deit import DISTILLED_TOKENS, build_deit
 from keras_vit.models.hybrid import build_hybrid
 from keras_vit.models.vit import build_vit
 from keras_vit.weights import load
@@ -40,22 +42,39 @@ def _deit_family(info):
 
 
 def model_from_checkpoint(path, **kwargs):
-    """Builds the model a checkpoint (official or big_vision `.npz`, timm/DeiT `.safetensors`/`.pth`) describes and
-    loads it; `kwargs` go to the builder (`num_heads` for a timm file of a width timm's models do not have)."""
-    source = load.Source("npz", str(path))
+    """Builds the model a checkpoint describes and loads it.
+
+    Args:
+        path: a checkpoint file (official or big_vision `.npz`, timm/DeiT `.safetensors`/`.pth`, ...), a model
+            directory (`config.json` and weights, as transformers' `save_pretrained` writes it) or a Hugging Face Hub
+            name `hf://ORG/NAME[@REVISION]`.
+        **kwargs: any builder argument (`image_size`, `classes`, `include_top`, `gelu`, ...); the checkpoint's
+            where not given; `num_heads` for a timm file of a width timm's models do not have.
+
+    Returns:
+        The `keras.Model`, its weights loaded.
+    """
+    source = load.resolve(path)
+    if source.kind != "npz":
+        raise ValueError(
+            f"A .keras or .weights.h5 file holds no description of its model: load it with keras.saving.load_model, "
+            f"or pass its weights to the model's constructor. Received: path={source.path!r}"
+        )
     info = load.describe(source)
     keys = ("patch_size", "hidden_size", "depth", "mlp_dim", "classifier", "register_tokens")
     config = {k: info[k] for k in keys}
     config["num_heads"] = _num_heads(info, kwargs)
     if info["posemb"] == "none":
         config["posemb"] = "none"
+    if "posemb_interpolation" in info:  # the source framework's own resize
+        kwargs.setdefault("posemb_interpolation", info["posemb_interpolation"])
     if "resnet_blocks" in info:  # a hybrid: `conv_root/kernel` and `block{s}/unit{u}/...`
         resnet = dict(resnet_blocks=info["resnet_blocks"], resnet_width=info["resnet_width"])
         return build_hybrid(**config, **resnet, weights=source, name=kwargs.pop("name", "vit_hybrid"), **kwargs)
-    if "posemb_interpolation" in info:  # the source framework's own resize
-        kwargs.setdefault("posemb_interpolation", info["posemb_interpolation"])
     family = _deit_family(info)
     if family is not None:  # DeiT's two heads, DeiT III's LayerScale, timm's fc_norm
         config.pop("classifier")
         return build_deit(**config, **family, weights=source, name=kwargs.pop("name", "deit"), **kwargs)
+    if info.get("prefix_tokens") == DISTILLED_TOKENS:  # transformers' DeiTForImageClassification: one head
+        config["prefix_tokens"] = DISTILLED_TOKENS
     return build_vit(**config, weights=source, name=kwargs.pop("name", "vit"), **kwargs)

@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_vit.layers import AddPositionEmbs, PatchEncoder, PrefixTokens, TokenPooling, TransformerBlock
+from keras_vit.layers import AddPositionEmbs, ClassifierHead, PatchEncoder, PrefixTokens, TokenPooling, TransformerBlock
 from keras_vit.layers.class_token import prefix_token_layer
 from keras_vit.layers.posemb_resample import INTERPOLATIONS
 from keras_vit.models import presets
@@ -192,7 +192,7 @@ def build_head(
     else:
         x = keras.layers.Identity(name="pre_logits")(x)
     # float32 logits whatever the dtype policy (mixed precision).
-    return keras.layers.Dense(
+    return ClassifierHead(
         classes, activation=classifier_activation, kernel_initializer="zeros", name="head", dtype="float32"
     )(x)
 
@@ -324,7 +324,16 @@ def build_vit(
     model = keras.Model(inputs, x, name=name)
     if source is not None:
         load.load_into(model, source, interpolation=posemb_interpolation)
+        _name_classes(model, info)
     return model
+
+
+def _name_classes(model, info):
+    """The checkpoint's class names (a transformers `id2label`) on the `head`, where it kept the checkpoint's."""
+    names = info.get("class_names")
+    head = next((layer for layer in model.layers if layer.name == "head"), None)
+    if names and head is not None and head.units == info.get("classes"):
+        head.class_names = names
 
 
 _DOC = """Instantiates the {variant} Vision Transformer (arXiv 2010.11929).

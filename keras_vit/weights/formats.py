@@ -14,10 +14,11 @@ module with such an object, one row here and, for a new file type, one row of `R
 
 import os
 
-from keras_vit.weights import npz
+from keras_vit.weights import hub, npz
 from keras_vit.weights.safetensors_file import read_safetensors
 from keras_vit.weights.timm_format import TIMM
 from keras_vit.weights.torch_file import read_torch
+from keras_vit.weights.transformers_format import TRANSFORMERS, with_config
 
 
 class _Npz:
@@ -51,7 +52,7 @@ class Official(_Npz):
         return npz.fix_official(arrays)
 
 
-ADAPTERS = (BigVision(), Official(), TIMM)
+ADAPTERS = (TRANSFORMERS, BigVision(), Official(), TIMM)
 
 # File suffix → reader `path -> {name: array}` (none imports torch: `torch_file` unpickles without it).
 READERS = {".npz": npz.read_npz, ".safetensors": read_safetensors, ".pth": read_torch, ".bin": read_torch}
@@ -65,8 +66,6 @@ LOOKALIKES = (
     ("a Facebook ConvNeXt state dict", "downsample_layers.0.0.weight"),
     ("a ResNet state dict", "layer1.0.conv1.weight"),
     ("an OpenAI CLIP state dict", "visual.class_embedding"),
-    ("a Hugging Face transformers ViT", "vit.embeddings.patch_embeddings.projection.weight"),
-    ("a Hugging Face transformers ViT (without the `vit.` prefix)", "embeddings.patch_embeddings.projection.weight"),
     ("a keras-hub ViT", "vit_backbone"),
 )
 
@@ -91,8 +90,15 @@ def adapter_for(keys):
 
 
 def read_arrays(path):
-    """`{name: array}` of a checkpoint file, as stored (its format's layout)."""
-    suffix = os.path.splitext(os.fspath(path))[1]
+    """`{name: array}` of a checkpoint file or model directory, as stored (its format's layout).
+
+    A directory (`save_pretrained`'s, a downloaded Hub repository) is read as its weights file; a transformers
+    `config.json` beside the weights comes with them (`transformers_format.with_config`).
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        path = hub.weights_file(path)
+    suffix = os.path.splitext(path)[1]
     if suffix not in READERS:
-        raise ValueError(f"Checkpoint files must end in {', '.join(READERS)}. Received: path={os.fspath(path)!r}")
-    return READERS[suffix](path)
+        raise ValueError(f"Checkpoint files must end in {', '.join(READERS)}. Received: path={path!r}")
+    return with_config(READERS[suffix](path), os.path.dirname(path))

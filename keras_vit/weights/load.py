@@ -11,7 +11,7 @@ import warnings
 import keras
 import numpy as np
 
-from keras_vit.weights import formats, npz
+from keras_vit.weights import formats, hub, npz
 from keras_vit.weights.checkpoint import Checkpoint
 from keras_vit.weights.posemb import fit_posemb
 
@@ -78,7 +78,8 @@ def download(checkpoint):
 
 
 def resolve(weights, find_checkpoint=None):
-    """None, or a `Source` for a registered name or a local file.
+    """None, or a `Source` for a registered name, a Hugging Face Hub name (`hf://ORG/NAME[@REVISION]`, downloaded
+    through `hub`), a local file or a model directory (config.json and the weights, as `save_pretrained` writes).
 
     `find_checkpoint(name) -> Checkpoint` looks a registered name up (raising ValueError for an unknown one);
     None for a model that has no registered names (a custom size).
@@ -87,9 +88,11 @@ def resolve(weights, find_checkpoint=None):
         return weights
     if not isinstance(weights, (str, os.PathLike)):
         raise ValueError(f"`weights` must be None, a registered name or a file path. Received: weights={weights!r}")
+    if hub.is_hub_name(weights):
+        return Source("npz", hub.download(weights))
     path = os.fspath(weights)
     if os.path.exists(path):
-        if path.endswith(tuple(formats.READERS)):
+        if os.path.isdir(path) or path.endswith(tuple(formats.READERS)):  # a directory: `save_pretrained`'s
             return Source("npz", path)
         if path.endswith(KERAS_SUFFIXES):
             return Source("keras", path)
@@ -116,7 +119,7 @@ def describe(source):
     info = dict(source.info)
     if source.checkpoint is not None:
         info["image_size"] = source.checkpoint.image_size
-    elif "grid_side" in info:
+    elif "grid_side" in info and "image_size" not in info:  # a transformers config.json gives it
         info["image_size"] = info["grid_side"] * info["patch_size"] * info.get("stem_stride", 1)
     return info
 
@@ -155,7 +158,8 @@ def load_npz(model, params, interpolation="linear"):
 
     Every model variable must be assigned and every checkpoint key used, with matching shapes,
     except: the head (and pre_logits) when the model has none; the head when its class count
-    differs (re-initialised, with a warning); the posemb, which is resized to the model's grid.
+    differs or the checkpoint has none (left initialised, with a warning); the posemb, which is resized to the
+    model's grid.
     All problems are reported at once.
     """
     table = npz.variable_table(model)
@@ -181,16 +185,20 @@ def load_npz(model, params, interpolation="linear"):
             misshaped.append(f"{key}: checkpoint {value.shape}, model {tuple(variable.shape)}")
             continue
         assignments.append((variable, value))
-    missing = sorted(k for k in model_has if not (head_classes is not None and k.startswith(CLASSIFIERS)))
+    # A checkpoint without a classifier (a feature extractor: transformers' ViTModel) leaves the model's fresh.
+    headless = not any(key.startswith(CLASSIFIERS) for key in params)
+    fresh_head = head_classes is not None or (headless and "head/kernel" in table)
+    missing = sorted(k for k in model_has if not (fresh_head and k.startswith(CLASSIFIERS)))
     problems = mismatches("the checkpoint", missing, unexpected, misshaped)
     if problems:
         raise ValueError("The checkpoint does not match the model. " + problems)
     for variable, value in assignments:
         variable.assign(np.asarray(value, dtype=variable.dtype))
-    if head_classes is not None:
+    if fresh_head:
+        units = model.get_layer("head").units
+        has = " has no classification head" if headless else f"'s head has {head_classes} classes"
         warnings.warn(
-            f"The checkpoint's head has {head_classes} classes and the model {model.get_layer('head').units}: "
-            "the head was left freshly initialised (fine-tune it).",
+            f"The checkpoint{has} and the model {units}: the head was left freshly initialised (fine-tune it).",
             stacklevel=4,
         )
 

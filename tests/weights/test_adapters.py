@@ -61,7 +61,7 @@ def test_both_layouts_describe_the_same_architecture():
     "key,name",
     [
         ("layers.0.blocks.0.attn.relative_position_bias_table", "a Swin Transformer state dict"),
-        ("vit.embeddings.patch_embeddings.projection.weight", "a Hugging Face transformers ViT"),
+        ("vit_backbone/patch_embedding/kernel", "a keras-hub ViT"),
     ],
 )
 def test_a_lookalike_format_is_named_in_the_error(tmp_path, key, name):
