@@ -12,6 +12,8 @@ PUBLIC_NAMES = {
     "keras_vit.deploy": ("export", "export_saved_model"),
     # A model as a timm state dict (`.safetensors`), for PyTorch users.
     "keras_vit.weights.timm_export": ("export_timm",),
+    # A model as a transformers `save_pretrained` directory (config.json + model.safetensors).
+    "keras_vit.weights.transformers_export": ("export_transformers",),
     "keras_vit.models": (
         "HYBRIDS",
         "VARIANTS",

@@ -6,6 +6,7 @@ import os
 import keras
 
 from keras_vit.layers import PatchEncoder
+from keras_vit.preprocessing import model_class_names
 
 
 def _all_layers(layer):
@@ -100,6 +101,8 @@ def serving_plan(model, path, image_size=None, top_k=5, class_names=None, versio
     _check_positive("top_k", top_k)
     head, model_hw = check_classifier(model)
     size = serving_size(model_hw, image_size)
+    if class_names is None:  # the names the model's weights gave it (a transformers id2label), if any
+        class_names = model_class_names(model)
     if class_names is not None:
         class_names = [str(name) for name in class_names]
         if len(class_names) != head.units:

@@ -59,7 +59,7 @@ def export(
             (the fastest this CPU runs natively; `keras_vit.deploy.cpu_features()`).
         input: "float" or "uint8" pixels; "bytes" (encoded images) for saved_model only.
         top_k: how many classes `top_k_*` return.
-        class_names: one name per class.
+        class_names: one name per class; None: the names the model carries (`keras_vit.model_class_names`), if any.
         image_size: the size to serve at; only for `dynamic_image_size=True` models.
         calibration: raw images `(n, h, w, 3)` in [0, 255] for static int8, a few hundred from the
             training data.

@@ -90,7 +90,8 @@ def export_saved_model(
         input: "float" (float32 pixels in [0, 255], `(batch, h, w, 3)`), "uint8" (uint8 pixels), or
             "bytes" (a 1-D batch of encoded JPEG/PNG/GIF/BMP strings, decoded in the graph).
         top_k: how many classes `top_k_*` return (at most the number of classes).
-        class_names: one name per class, for the `top_k_classes` output.
+        class_names: one name per class, for the `top_k_classes` output; None: the names the model carries
+            (`keras_vit.model_class_names`), if any.
         version: the version sub-directory (a positive integer), as TF Serving expects.
         model_name: the model directory name (default: `model.name`).
 

@@ -31,6 +31,7 @@ MARKER = "embeddings.patch_embeddings.projection.weight"
 MODEL_TYPES = {"vit": "vit.", "deit": "deit."}
 # config.json's `hidden_act` → keras_vit's GELU form (transformers' ACT2FN: "gelu" is erf, the others tanh's formula).
 HIDDEN_ACTS = {"gelu": "exact", "gelu_python": "exact", "gelu_pytorch_tanh": "tanh", "gelu_new": "tanh"}
+HIDDEN_ACT_OF = {"exact": "gelu", "tanh": "gelu_pytorch_tanh"}  # what an export writes
 
 BLOCK = re.compile(r"encoder\.layer\.(\d+)\.(.+)\.(weight|bias)")
 ATTENTION = {f"attention.attention.{name}": name for name in ("query", "key", "value")}
@@ -244,3 +245,133 @@ def with_config(arrays, folder):
     config = _read_config(path)
     check_config(config, path)
     return {**arrays, CONFIG: config}
+
+
+# The inverse tables, for `from_canonical`.
+_BLOCK_MODULES = {name: (module, convert) for module, (name, convert) in BLOCK_NAMES.items()}
+_TOP_MODULES = {
+    "embedding": "embeddings.patch_embeddings.projection",
+    "Transformer/encoder_norm": "layernorm",
+    "pre_logits": "pooler.dense",
+}
+_TOKEN_NAMES = {name: key for key, name in TOKENS.items()}
+# The task model of each head layout: (architecture, model_type, {canonical head: transformers head}).
+TASK_MODELS = {
+    ("head",): ("ViTForImageClassification", "vit", {"head": "classifier"}),
+    ("dist", "head"): ("DeiTForImageClassification", "deit", {"head": "classifier"}),
+    ("dist", "head", "head_dist"): (
+        "DeiTForImageClassificationWithTeacher",
+        "deit",
+        {"head": "cls_classifier", "head_dist": "distillation_classifier"},
+    ),
+    (): ("ViTModel", "vit", {}),
+    ("dist",): ("DeiTModel", "deit", {}),
+}
+
+
+def _to_torch(name, value):
+    """A canonical `name` (`.../kernel`, `/bias`, `/scale`) and array → transformers' (`weight` or `bias`, array)."""
+    layer, _, kind = name.rpartition("/")
+    if kind == "kernel":
+        return layer, "weight", value.transpose(3, 2, 0, 1) if value.ndim == 4 else value.T
+    return layer, "weight" if kind == "scale" else "bias", value
+
+
+def _block_to_torch(rest, value, out, layer):
+    """One canonical array of a block (`rest` after `Transformer/encoderblock_{i}/`) into `out`; False if none."""
+    attention = "MultiHeadDotProductAttention_1/"
+    if rest.startswith(attention):
+        name, _, kind = rest.removeprefix(attention).partition("/")
+        if name in ("query", "key", "value"):  # (hidden, heads, head_dim) → (heads * head_dim, hidden)
+            value = value.reshape(value.shape[0], -1).T if kind == "kernel" else value.reshape(-1)
+            out[f"{layer}attention.attention.{name}.{'weight' if kind == 'kernel' else 'bias'}"] = value
+            return True
+        if name == "out":  # (heads, head_dim, hidden) → (hidden, heads * head_dim)
+            value = value.reshape(-1, value.shape[-1]).T if kind == "kernel" else value
+            out[f"{layer}attention.output.dense.{'weight' if kind == 'kernel' else 'bias'}"] = value
+            return True
+        return False
+    module, kind, value = _to_torch(rest, value)
+    if module not in _BLOCK_MODULES:
+        return False
+    out[f"{layer}{_BLOCK_MODULES[module][0]}.{kind}"] = value
+    return True
+
+
+def task_model(params):
+    """`(architecture, model_type, heads)` of transformers' task model for these canonical arrays."""
+    if "cls" not in params:
+        raise ValueError(
+            "transformers' ViT and DeiT classify from a class token; a classifier='gap' model has none. Received: "
+            "classifier='gap'"
+        )
+    layout = tuple(name for name in ("dist", "head", "head_dist") if f"{name}/kernel" in params or name in params)
+    if layout not in TASK_MODELS:
+        raise ValueError(f"transformers has no ViT or DeiT model with these heads. Received: {layout}")
+    if "pre_logits/kernel" in params and "head/kernel" in params:
+        raise ValueError(
+            "transformers' ViTForImageClassification has no pre_logits layer before its classifier; export a model "
+            "built with representation_size=None. Received: a pre_logits layer"
+        )
+    return TASK_MODELS[layout]
+
+
+def from_canonical(params):
+    """The canonical arrays of a ViT or DeiT → a transformers state dict (`{name: float32 array}`), as its task
+    model (`task_model`) names them."""
+    _, model_type, heads = task_model(params)
+    base = MODEL_TYPES[model_type] if heads else ""  # the task models nest the base model under its prefix
+    out, unplaced = {}, []
+    for key, value in params.items():
+        value = np.asarray(value, dtype="float32")
+        if match := re.fullmatch(r"Transformer/encoderblock_(\d+)/(.+)", key):
+            if not _block_to_torch(match.group(2), value, out, f"{base}encoder.layer.{match.group(1)}."):
+                unplaced.append(key)
+        elif key in _TOKEN_NAMES:
+            out[base + _TOKEN_NAMES[key]] = value
+        elif key == npz.POSEMB_KEY:
+            out[f"{base}embeddings.position_embeddings"] = value
+        elif (layer := key.rpartition("/")[0]) in _TOP_MODULES or layer in heads:
+            layer, kind, value = _to_torch(key, value)
+            out[f"{base}{_TOP_MODULES[layer]}.{kind}" if layer in _TOP_MODULES else f"{heads[layer]}.{kind}"] = value
+        else:
+            unplaced.append(key)
+    if unplaced:
+        raise ValueError(
+            "transformers' ViT and DeiT have no place for these parts (LayerScale, register tokens, fc_norm, a "
+            f"hybrid stem, relative position attention); export a ViT or DeiT. Received: {sorted(unplaced)[:6]}"
+        )
+    return {key: np.ascontiguousarray(value) for key, value in out.items()}
+
+
+def config_for(params, *, gelu, layer_norm_epsilon, image_size, class_names=None):
+    """transformers' `config.json` (a dict) for the canonical arrays and the numerics of the model they came from."""
+    architecture, model_type, _ = task_model(params)
+    kernel = params["embedding/kernel"]
+    query = params["Transformer/encoderblock_0/MultiHeadDotProductAttention_1/query/kernel"]
+    config = dict(
+        architectures=[architecture],
+        model_type=model_type,
+        image_size=image_size,
+        patch_size=int(kernel.shape[0]),
+        num_channels=int(kernel.shape[2]),
+        hidden_size=int(kernel.shape[-1]),
+        num_hidden_layers=npz.block_count(params),
+        num_attention_heads=int(query.shape[1]),
+        intermediate_size=int(params["Transformer/encoderblock_0/MlpBlock_3/Dense_0/kernel"].shape[1]),
+        hidden_act=HIDDEN_ACT_OF[gelu],
+        layer_norm_eps=layer_norm_epsilon,
+        qkv_bias=True,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+        initializer_range=0.02,
+        encoder_stride=int(kernel.shape[0]),
+    )
+    if "pre_logits/kernel" in params:
+        config["pooler_output_size"] = int(params["pre_logits/kernel"].shape[1])
+    if "head/kernel" in params:
+        classes = int(params["head/kernel"].shape[1])
+        names = list(class_names) if class_names is not None else [f"LABEL_{i}" for i in range(classes)]
+        config["id2label"] = {str(i): name for i, name in enumerate(names)}
+        config["label2id"] = {name: i for i, name in enumerate(names)}
+    return config

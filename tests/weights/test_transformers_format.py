@@ -208,3 +208,81 @@ def test_the_adapter_is_found_from_the_config(reference):
     workdir, _ = reference
     arrays = formats.read_arrays(workdir / "vit")
     assert formats.adapter_for(arrays).name.startswith("Hugging Face transformers")
+
+
+EXPORT_SCRIPT = """
+import torch
+import_torchvision()
+from transformers import DeiTForImageClassificationWithTeacher, ViTForImageClassification, ViTModel
+
+pixels = torch.from_numpy(inputs["images32"]).permute(0, 3, 1, 2)
+for name, cls in (("vit", ViTForImageClassification), ("deit", DeiTForImageClassificationWithTeacher)):
+    model = cls.from_pretrained(f"{workdir}/{name}").eval()
+    with torch.no_grad():
+        outputs[name] = model(pixel_values=pixels).logits.numpy()
+features = ViTModel.from_pretrained(f"{workdir}/features").eval()
+with torch.no_grad():
+    outputs["features"] = features(pixel_values=pixels).last_hidden_state.numpy()
+"""
+
+
+def test_export_back_to_transformers_gives_the_same_logits(reference, images, tmp_path):
+    import reference as numpy_reference
+
+    workdir, _ = reference
+    # A model of the official numerics (tanh GELU, epsilon 1e-6) and class names of its own, a distilled DeiT, and
+    # a model without its head (transformers' ViTModel).
+    np.savez(tmp_path / "official.npz", **numpy_reference.random_checkpoint(classes=5))
+    vit = keras_vit.ViT(**_vit_sizes(), weights=str(tmp_path / "official.npz"), classifier_activation=None)
+    deit = model_from_checkpoint(workdir / "deit", classifier_activation=None)
+    features = keras_vit.ViT(**_vit_sizes(), weights=str(tmp_path / "official.npz"), include_top=False)
+    exported = tmp_path / "exported"
+    keras_vit.export_transformers(vit, exported / "vit", class_names=LABELS)
+    keras_vit.export_transformers(deit, exported / "deit")
+    keras_vit.export_transformers(features, exported / "features")
+    config = json.loads((exported / "vit" / "config.json").read_text())
+    assert (config["hidden_act"], config["layer_norm_eps"], config["id2label"]["1"]) == (
+        "gelu_pytorch_tanh",
+        1e-6,
+        "goldfish",
+    )
+    got = run_torch(EXPORT_SCRIPT, images, exported)
+    assert relative_error(vit.predict(images["images32"], verbose=0), got["vit"]) <= 1e-4
+    assert relative_error(deit.predict(images["images32"], verbose=0), got["deit"]) <= 1e-4
+    assert relative_error(features.predict(images["images32"], verbose=0), got["features"]) <= 1e-4
+    # Read back by keras_vit: the same model, names included.
+    again = model_from_checkpoint(exported / "vit", classifier_activation=None)
+    assert keras_vit.model_class_names(again) == tuple(LABELS)
+    np.testing.assert_allclose(
+        again.predict(images["images32"], verbose=0), vit.predict(images["images32"], verbose=0), atol=1e-5
+    )
+
+
+@pytest.mark.parametrize(
+    "options,match",
+    [
+        (dict(classifier="gap"), r"classify from a class token"),
+        (dict(representation_size=16), r"no pre_logits layer before its classifier"),
+        (dict(register_tokens=2), r"no place for these parts.*'reg'"),
+        (dict(posemb="sincos2d"), r"learned 1-D position embedding"),
+    ],
+)
+def test_what_transformers_vit_cannot_hold_is_named(tmp_path, options, match):
+    model = keras_vit.ViT(**_vit_sizes(), classes=3, **options)
+    with pytest.raises(ValueError, match=match):
+        keras_vit.export_transformers(model, tmp_path / "out")
+
+
+def test_exports_serve_the_class_names_the_model_carries(reference, images, tmp_path):
+    from keras_vit.deploy.classifier import serving_plan
+
+    workdir, _ = reference
+    model = model_from_checkpoint(workdir / "vit")
+    assert serving_plan(model, tmp_path / "plan").class_names == LABELS
+    assert serving_plan(model, tmp_path / "plan", class_names="abcde").class_names == list("abcde")
+    if keras.backend.backend() != "tensorflow":
+        return  # the SavedModel is written from TensorFlow
+    folder = keras_vit.export(model, tmp_path / "serving", top_k=2)
+    served = keras_vit.deploy.load(folder).outputs(((images["images32"] + 1) * 127.5).astype("float32"))
+    top = np.argsort(-model.predict(images["images32"], verbose=0), axis=-1)[:, :2]
+    assert [name.decode() for name in served["top_k_classes"].ravel()] == [LABELS[i] for i in top.ravel()]
