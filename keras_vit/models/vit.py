@@ -89,6 +89,31 @@ def _check_options(
         keras.activations.get(classifier_activation)
 
 
+def _check_sizes(sizes, classes, layer_norm_epsilon, rates):
+    """A clear error for a size that is not a positive whole number, an epsilon <= 0 or a rate outside [0, 1)."""
+    for name, value in {**sizes, "classes": classes}.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"`{name}` must be a whole number >= 1. Received: {name}={value!r}")
+    if layer_norm_epsilon is not None and not layer_norm_epsilon > 0:
+        raise ValueError(f"`layer_norm_epsilon` must be > 0. Received: layer_norm_epsilon={layer_norm_epsilon!r}")
+    for name, value in rates.items():
+        if not 0 <= value < 1:
+            raise ValueError(f"`{name}` must be a rate in [0, 1). Received: {name}={value!r}")
+
+
+def _check_input_size(image_size, input_shape, dynamic_image_size):
+    """`image_size` and `input_shape` may both be given only when they agree."""
+    if image_size is None or input_shape is None or dynamic_image_size or len(input_shape) != 3:
+        return
+    if None in tuple(input_shape[:2]):
+        return  # `_inputs` says that this needs dynamic_image_size=True
+    if tuple(input_shape[:2]) != _image_hw(image_size):
+        raise ValueError(
+            "`image_size` and `input_shape` name different sizes; give one of them (`input_shape` alone sets the "
+            f"size, as in keras.applications). Received: image_size={image_size!r}, input_shape={input_shape!r}"
+        )
+
+
 def _checked_checkpoint(source, wanted):
     """The architecture a checkpoint describes ({} for none), after checking it against the one `wanted`."""
     info = load.describe(source) if source is not None else {}
@@ -253,6 +278,13 @@ def build_vit(
         register_tokens=register_tokens,
         classifier_activation=classifier_activation,
     )
+    _check_sizes(
+        dict(patch_size=patch_size, hidden_size=hidden_size, depth=depth, num_heads=num_heads, mlp_dim=mlp_dim),
+        classes,
+        layer_norm_epsilon,
+        dict(dropout=dropout, attention_dropout=attention_dropout, drop_path=drop_path),
+    )
+    _check_input_size(image_size, input_shape, dynamic_image_size)
     if variant is None:
         variant = variant_name(hidden_size, depth, num_heads, mlp_dim, patch_size)
 
@@ -398,12 +430,13 @@ def preset_constructor(preset_name, builder=None):
 
 # The builder's arguments that only the family builders set.
 FAMILY_ARGUMENTS = ("variant", "stem", "stem_stride", "prefix_tokens", "head", "layer_scale", "final_norm")
-VIT_DEFAULTS = dict(image_size=224, patch_size=16, hidden_size=768, depth=12, num_heads=12, mlp_dim=3072)
+VIT_DEFAULTS = dict(image_size=None, patch_size=16, hidden_size=768, depth=12, num_heads=12, mlp_dim=3072)
 
 _VIT_DOC = """Instantiates a Vision Transformer of any size (arXiv 2010.11929).
 
 Args:
-    image_size: int or (height, width): the resolution the position embedding is built for.
+    image_size: int or (height, width): the resolution the position embedding is built for (default: the
+        checkpoint's with `weights`, else 224; `input_shape` alone also sets it).
     patch_size: side of the square patches.
     hidden_size, depth, num_heads, mlp_dim: width, number of blocks, heads, MLP width.
     classifier: "token" (class token) or "gap" (global average of the patch tokens).

@@ -153,6 +153,20 @@ def mismatches(source, missing, unexpected, misshaped):
     return " | ".join(problems)
 
 
+def check_finite(params):
+    """A clear error naming every tensor with NaN or Inf values (a corrupt or diverged checkpoint)."""
+    bad = sorted(
+        key
+        for key, value in params.items()
+        if np.issubdtype(np.asarray(value).dtype, np.floating) and not np.isfinite(value).all()
+    )
+    if bad:
+        raise ValueError(
+            f"The checkpoint has NaN or Inf values in {bad}; the file is corrupt or from a diverged run: download "
+            "it again (delete the cached copy under ~/.keras) or pick another checkpoint."
+        )
+
+
 def load_npz(model, params, interpolation="linear"):
     """Assigns a normalised official checkpoint to `model`, strictly.
 
@@ -192,6 +206,7 @@ def load_npz(model, params, interpolation="linear"):
     problems = mismatches("the checkpoint", missing, unexpected, misshaped)
     if problems:
         raise ValueError("The checkpoint does not match the model. " + problems)
+    check_finite(params)
     for variable, value in assignments:
         variable.assign(np.asarray(value, dtype=variable.dtype))
     if fresh_head:

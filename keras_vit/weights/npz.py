@@ -5,6 +5,7 @@ Official names (google-research/vision_transformer): `embedding/kernel`, `cls`,
 `Transformer/encoder_norm/...`, `pre_logits/...`, `head/...` (and the hybrid ResNet's names).
 """
 
+import collections
 import re
 import zipfile
 
@@ -98,6 +99,18 @@ def block_count(params):
     return len({m.group(1) for k in params if (m := re.match(r"Transformer/encoderblock_(\d+)/", k))})
 
 
+def _most_common(params, *patterns):
+    """The most common size among the tensors matching each `(name pattern, axis)`: one mis-shaped tensor is then
+    reported as mis-shaped by the loader, not taken for a checkpoint of another width."""
+    sizes = [
+        int(value.shape[axis])
+        for pattern, axis in patterns
+        for key, value in params.items()
+        if re.match(pattern, key) and value.ndim > max(axis, -axis - 1)
+    ]
+    return collections.Counter(sizes).most_common(1)[0][0]
+
+
 def infer_config(params):
     """The architecture a (normalised) checkpoint was trained with."""
     if "embedding/kernel" not in params:
@@ -105,14 +118,19 @@ def infer_config(params):
             "This is not an official ViT checkpoint: it has no `embedding/kernel`. "
             f"Received keys: {sorted(params)[:8]}..."
         )
-    patch, _, _, hidden = params["embedding/kernel"].shape
-    query = params["Transformer/encoderblock_0/MultiHeadDotProductAttention_1/query/kernel"]
+    patch = params["embedding/kernel"].shape[0]
     config = dict(
         patch_size=int(patch),
-        hidden_size=int(hidden),
+        hidden_size=_most_common(params, (r"(embedding/kernel|encoder_norm/scale|.*/LayerNorm_\d/scale)$", -1)),
         depth=block_count(params),
-        num_heads=int(query.shape[1]),
-        mlp_dim=int(params["Transformer/encoderblock_0/MlpBlock_3/Dense_0/kernel"].shape[1]),
+        num_heads=_most_common(
+            params,
+            (r".*/MultiHeadDotProductAttention_1/(query|key|value)/kernel$", 1),
+            (r".*/(query|key|value)/bias$", 0),
+        ),
+        mlp_dim=_most_common(
+            params, (r".*/MlpBlock_3/Dense_0/(kernel|bias)$", -1), (r".*/MlpBlock_3/Dense_1/kernel$", 0)
+        ),
         classifier="token" if "cls" in params else "gap",
         representation_size=int(params["pre_logits/kernel"].shape[1]) if "pre_logits/kernel" in params else None,
         posemb="learned" if POSEMB_KEY in params else "none",

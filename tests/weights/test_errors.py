@@ -96,6 +96,13 @@ def test_pretrained_model_needs_three_channels(tmp_path):
         (dict(image_size=(32, 32, 3)), "Received: image_size"),
         (dict(classifier_activation="nonsense"), "nonsense"),
         (dict(input_shape=(None, None, 3)), "dynamic_image_size=True"),
+        (dict(input_shape=(64, 64, 3)), r"name different sizes.*image_size=32, input_shape=\(64, 64, 3\)"),
+        (dict(depth=0), r"`depth` must be a whole number >= 1. Received: depth=0"),
+        (dict(patch_size=0), r"`patch_size` must be a whole number >= 1"),
+        (dict(num_heads=2.0), r"`num_heads` must be a whole number >= 1. Received: num_heads=2.0"),
+        (dict(classes=0), r"`classes` must be a whole number >= 1"),
+        (dict(layer_norm_epsilon=-1e-6), r"`layer_norm_epsilon` must be > 0"),
+        (dict(drop_path=1.0), r"`drop_path` must be a rate in \[0, 1\)"),
     ],
 )
 def test_bad_builder_arguments(kwargs, match):
@@ -103,3 +110,36 @@ def test_bad_builder_arguments(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         keras_vit.ViT(**args)
+
+
+def test_input_shape_alone_sets_the_size():
+    model = keras_vit.ViT(input_shape=(64, 48, 3), **TINY)
+    assert tuple(model.input.shape[1:]) == (64, 48, 3)
+    assert tuple(keras_vit.ViT(**TINY).input.shape[1:]) == (224, 224, 3)  # ViT's default resolution
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_checkpoint_with_nan_or_inf_is_refused(tmp_path, bad):
+    params = reference.random_checkpoint()
+    params["Transformer/encoderblock_1/MlpBlock_3/Dense_1/kernel"][3, 5] = bad
+    with pytest.raises(
+        ValueError, match=r"NaN or Inf values in \['Transformer/encoderblock_1/MlpBlock_3/Dense_1/kernel'\]"
+    ):
+        keras_vit.ViT(image_size=32, weights=save(tmp_path, params), **TINY)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "embedding/kernel",
+        "Transformer/encoderblock_0/MultiHeadDotProductAttention_1/query/kernel",
+        "Transformer/encoderblock_0/MlpBlock_3/Dense_0/kernel",
+    ],
+)
+def test_one_misshaped_tensor_is_named_not_taken_for_another_width(tmp_path, key):
+    params = reference.random_checkpoint()
+    shape = list(params[key].shape)
+    shape[-1 if key != "Transformer/encoderblock_0/MultiHeadDotProductAttention_1/query/kernel" else 1] += 1
+    params[key] = np.zeros(shape, "float32")
+    with pytest.raises(ValueError, match=rf"mis-shaped: \['{key}: checkpoint \({', '.join(map(str, shape))},?\)"):
+        keras_vit.ViT(image_size=32, weights=save(tmp_path, params), **TINY)
