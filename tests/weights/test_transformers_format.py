@@ -59,6 +59,11 @@ run("deit_one_head", randomise(DeiTForImageClassification(deit)))
 """
 
 
+# Max |difference| / max |logit|, float32. Measured: <= 1.1e-6 on the three backends; 1e-5 (tighter than the 1e-4
+# asked) so that the wrong GELU form, whose logits differ by about 5e-5 here, fails.
+TOLERANCE = 1e-5
+
+
 def relative_error(got, want):
     return float(np.max(np.abs(np.asarray(got) - want)) / np.max(np.abs(want)))
 
@@ -91,7 +96,7 @@ def test_vit_for_image_classification_logits_match(reference, images, name):
     workdir, want = reference
     model = model_from_checkpoint(workdir / name, classifier_activation=None)
     error = relative_error(model.predict(images["images32"], verbose=0), want[f"{name}32"])
-    assert error <= 1e-4, error
+    assert error <= TOLERANCE, error
 
 
 @pytest.mark.parametrize("name", ["vit", "vit_tanh"])
@@ -101,17 +106,17 @@ def test_at_another_resolution_the_posemb_is_resized_as_transformers_does(refere
     workdir, want = reference
     model = model_from_checkpoint(workdir / name, classifier_activation=None, image_size=48)
     error = relative_error(model.predict(images["images48"], verbose=0), want[f"{name}48"])
-    assert error <= 1e-4, error
+    assert error <= TOLERANCE, error
 
 
 def test_vit_model_maps_the_pooler_to_pre_logits(reference, images):
     workdir, want = reference
     tokens = model_from_checkpoint(workdir / "vit_model", include_top=False)
-    assert relative_error(tokens.predict(images["images32"], verbose=0), want["vit_model32"]) <= 1e-4
+    assert relative_error(tokens.predict(images["images32"], verbose=0), want["vit_model32"]) <= TOLERANCE
     with pytest.warns(UserWarning, match="no classification head"):
         model = model_from_checkpoint(workdir / "vit_model", classes=3)
     pooled = keras.Model(model.inputs, model.get_layer("pre_logits").output)
-    assert relative_error(pooled.predict(images["images32"], verbose=0), want["vit_model_pooled32"]) <= 1e-4
+    assert relative_error(pooled.predict(images["images32"], verbose=0), want["vit_model_pooled32"]) <= TOLERANCE
 
 
 def test_numerics_follow_the_file_unless_overridden(reference):
@@ -133,7 +138,7 @@ def test_a_lone_weights_file_reads_its_config_beside_it(reference, images):
     model = keras_vit.ViT(
         **_vit_sizes(), weights=str(workdir / "vit" / "model.safetensors"), classifier_activation=None
     )
-    assert relative_error(model.predict(images["images32"], verbose=0), want["vit32"]) <= 1e-4
+    assert relative_error(model.predict(images["images32"], verbose=0), want["vit32"]) <= TOLERANCE
 
 
 def test_a_directory_without_config_json_is_an_error_naming_it(reference, tmp_path):
@@ -190,18 +195,18 @@ def test_deit_for_image_classification_logits_match(reference, images):
     # One head on the class token, with the distillation token in the sequence.
     workdir, want = reference
     model = model_from_checkpoint(workdir / "deit_one_head", classifier_activation=None)
-    assert relative_error(model.predict(images["images32"], verbose=0), want["deit_one_head32"]) <= 1e-4
+    assert relative_error(model.predict(images["images32"], verbose=0), want["deit_one_head32"]) <= TOLERANCE
     resized = model_from_checkpoint(workdir / "deit_one_head", classifier_activation=None, image_size=48)
-    assert relative_error(resized.predict(images["images48"], verbose=0), want["deit_one_head48"]) <= 1e-4
+    assert relative_error(resized.predict(images["images48"], verbose=0), want["deit_one_head48"]) <= TOLERANCE
 
 
 def test_deit_with_teacher_logits_are_the_mean_of_its_two_heads(reference, images):
     workdir, want = reference
     model = model_from_checkpoint(workdir / "deit", classifier_activation=None)
     assert {"head", "head_dist"} <= {layer.name for layer in model.layers}
-    assert relative_error(model.predict(images["images32"], verbose=0), want["deit32"]) <= 1e-4
+    assert relative_error(model.predict(images["images32"], verbose=0), want["deit32"]) <= TOLERANCE
     resized = model_from_checkpoint(workdir / "deit", classifier_activation=None, image_size=48)
-    assert relative_error(resized.predict(images["images48"], verbose=0), want["deit48"]) <= 1e-4
+    assert relative_error(resized.predict(images["images48"], verbose=0), want["deit48"]) <= TOLERANCE
 
 
 def test_the_adapter_is_found_from_the_config(reference):
@@ -247,9 +252,9 @@ def test_export_back_to_transformers_gives_the_same_logits(reference, images, tm
         "goldfish",
     )
     got = run_torch(EXPORT_SCRIPT, images, exported)
-    assert relative_error(vit.predict(images["images32"], verbose=0), got["vit"]) <= 1e-4
-    assert relative_error(deit.predict(images["images32"], verbose=0), got["deit"]) <= 1e-4
-    assert relative_error(features.predict(images["images32"], verbose=0), got["features"]) <= 1e-4
+    assert relative_error(vit.predict(images["images32"], verbose=0), got["vit"]) <= TOLERANCE
+    assert relative_error(deit.predict(images["images32"], verbose=0), got["deit"]) <= TOLERANCE
+    assert relative_error(features.predict(images["images32"], verbose=0), got["features"]) <= TOLERANCE
     # Read back by keras_vit: the same model, names included.
     again = model_from_checkpoint(exported / "vit", classifier_activation=None)
     assert keras_vit.model_class_names(again) == tuple(LABELS)
