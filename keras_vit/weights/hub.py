@@ -42,6 +42,18 @@ def _by_hand(name, repo_id, revision, filename):
     )
 
 
+def _huggingface_hub(name):
+    try:
+        import huggingface_hub
+        import huggingface_hub.errors
+    except ImportError as error:
+        raise ImportError(
+            "weights='hf://...' downloads through huggingface_hub: `pip install keras-vit[hub]` (or "
+            f"huggingface_hub), or download the files and pass their directory. Received: weights={name!r}"
+        ) from error
+    return huggingface_hub
+
+
 def _fetch(repo_id, filename, revision):
     from huggingface_hub import hf_hub_download
 
@@ -62,13 +74,12 @@ def _offline():
 
 def download(name):
     """Downloads (or finds in the cache) `config.json` and the weights of `hf://...`; returns their directory."""
-    from huggingface_hub.errors import EntryNotFoundError, RemoteEntryNotFoundError
-
     repo_id, revision = parse(name)
+    errors = _huggingface_hub(name).errors
     offline = _offline()
     # Online, the next weights name is tried where the Hub says the file does not exist; offline, where the cache
     # does not hold it.
-    absent = EntryNotFoundError if offline else RemoteEntryNotFoundError
+    absent = errors.EntryNotFoundError if offline else errors.RemoteEntryNotFoundError
     filename = CONFIG
     try:
         _fetch(repo_id, CONFIG, revision)

@@ -225,3 +225,11 @@ def test_malformed_names_say_the_form(name):
 def test_names_parse_to_repo_and_revision():
     assert hub.parse("hf://google/vit-base-patch16-224") == ("google/vit-base-patch16-224", None)
     assert hub.parse("hf://google/vit-base-patch16-224@refs/pr/3") == ("google/vit-base-patch16-224", "refs/pr/3")
+
+
+def test_without_huggingface_hub_the_error_says_what_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "huggingface_hub", None)
+    with pytest.raises(ImportError, match=r"pip install keras-vit\[hub\]"):
+        hub.download("hf://org/tiny-vit")
