@@ -17,7 +17,7 @@ resized as timm does when it loads one at another size (`posemb_interpolation="b
 
 import keras
 
-from keras_vit.layers import TokenPooling
+from keras_vit.layers import ClassifierHead, TokenPooling
 from keras_vit.models.vit import build_vit, preset_constructor
 
 DISTILLED_TOKENS = {"cls": 1, "dist": 1}
@@ -25,7 +25,8 @@ DISTILLED_TOKENS = {"cls": 1, "dist": 1}
 
 def _classifier(x, classes, name):
     # float32 logits whatever the dtype policy (mixed precision); zeros as `build_head`'s head.
-    return keras.layers.Dense(classes, kernel_initializer="zeros", name=name, dtype="float32")(x)
+    # A ClassifierHead, as `build_head`'s: it keeps the class names a checkpoint gives (`head`'s are read).
+    return ClassifierHead(classes, kernel_initializer="zeros", name=name, dtype="float32")(x)
 
 
 def _activation(logits, classifier_activation):
@@ -81,6 +82,7 @@ def build_deit(
     fc_norm=False,
     class_token=True,
     posemb_interpolation="bicubic_antialias",
+    gelu=None,
     layer_norm_epsilon=None,
     **kwargs,
 ):
@@ -94,7 +96,8 @@ def build_deit(
         class_token: with `fc_norm`, whether the model still has a class token (left out of the average).
         posemb_interpolation: how a checkpoint's position embedding is resized to another image size; timm's own
             resize by default.
-        layer_norm_epsilon: None is the checkpoint's (1e-6 for all of these).
+        gelu: None is "exact": every DeiT was trained in PyTorch.
+        layer_norm_epsilon: None is the checkpoint's (1e-6 for timm's and Facebook's files).
         **kwargs: any `build_vit` argument (sizes, `weights`, `include_top`, `register_tokens`, `gelu`, ...).
 
     Returns:
@@ -105,7 +108,7 @@ def build_deit(
             "A distilled DeiT reads its class and distillation tokens, not an average; choose one of "
             "distilled=True and fc_norm=True. Received: distilled=True, fc_norm=True"
         )
-    family = dict(layer_scale=layer_scale, posemb_interpolation=posemb_interpolation)
+    family = dict(layer_scale=layer_scale, posemb_interpolation=posemb_interpolation, gelu=gelu or "exact")
     if distilled:
         family.update(prefix_tokens=DISTILLED_TOKENS, head=distilled_head)
     if fc_norm:

@@ -53,7 +53,7 @@ tanh = ViTConfig(**sizes, intermediate_size=64, num_labels=3, hidden_act="gelu_p
                  qkv_bias=False)
 run("vit_tanh", randomise(ViTForImageClassification(tanh)))
 run("vit_model", randomise(ViTModel(ViTConfig(**sizes, intermediate_size=64))), key="last_hidden_state")
-deit = DeiTConfig(**sizes, intermediate_size=64, num_labels=5)
+deit = DeiTConfig(**sizes, intermediate_size=64, id2label=id2label)
 run("deit", randomise(DeiTForImageClassificationWithTeacher(deit)))
 run("deit_one_head", randomise(DeiTForImageClassification(deit)))
 """
@@ -200,10 +200,12 @@ def test_deit_for_image_classification_logits_match(reference, images):
     assert relative_error(resized.predict(images["images48"], verbose=0), want["deit_one_head48"]) <= TOLERANCE
 
 
-def test_deit_with_teacher_logits_are_the_mean_of_its_two_heads(reference, images):
+def test_deit_with_teacher_logits_are_the_mean_of_its_two_heads(reference, images, tmp_path):
     workdir, want = reference
     model = model_from_checkpoint(workdir / "deit", classifier_activation=None)
     assert {"head", "head_dist"} <= {layer.name for layer in model.layers}
+    model.save(tmp_path / "deit.keras")
+    assert keras_vit.model_class_names(keras.saving.load_model(tmp_path / "deit.keras")) == tuple(LABELS)
     assert relative_error(model.predict(images["images32"], verbose=0), want["deit32"]) <= TOLERANCE
     resized = model_from_checkpoint(workdir / "deit", classifier_activation=None, image_size=48)
     assert relative_error(resized.predict(images["images48"], verbose=0), want["deit48"]) <= TOLERANCE
