@@ -14,6 +14,7 @@ overridden by a command-line flag or `dataclasses.replace`.
 
 import dataclasses
 import math
+import os
 
 import keras
 from keras import ops
@@ -264,6 +265,41 @@ class TrainConfig:
         for field in ("epochs", "batch_size"):
             if getattr(self, field) < 1:
                 raise ValueError(f"`{field}` must be at least 1. Received: {field}={getattr(self, field)}")
+        self._check_ranges()
+
+    def _check_ranges(self):
+        """A clear error for a number outside the range it has a meaning in (a negative learning rate, ...)."""
+        at_least_one = dict(steps_per_epoch=self.steps_per_epoch, fewshot_seeds=self.fewshot_seeds)
+        positive = dict(lr=self.lr, time_budget_min=self.time_budget_min, global_clipnorm=self.global_clipnorm)
+        non_negative = dict(
+            weight_decay=self.weight_decay,
+            end_lr=self.end_lr,
+            val_size=self.val_size,
+            mixup_alpha=self.mixup_alpha,
+            cutmix_alpha=self.cutmix_alpha,
+            fewshot_every=self.fewshot_every,
+        )
+        below_one = dict(
+            label_smoothing=self.label_smoothing, dropout=self.dropout, drop_path=self.drop_path, momentum=self.momentum
+        )
+        checks = [
+            (at_least_one, lambda v: v >= 1, "at least 1"),
+            (positive, lambda v: v > 0, "> 0"),
+            (non_negative, lambda v: v >= 0, ">= 0"),
+            (below_one, lambda v: 0 <= v < 1, "in [0, 1)"),
+            (dict(holdout=self.holdout), lambda v: 0 < v < 1, "a fraction in (0, 1)"),
+        ]
+        for values, holds, wanted in checks:
+            for field, value in values.items():
+                if value is not None and not holds(value):
+                    raise ValueError(f"`{field}` must be {wanted}. Received: {field}={value}")
+        if self.name is not None and (
+            not self.name or self.name != os.path.basename(self.name) or self.name in ("..", ".")
+        ):
+            raise ValueError(
+                f"`name` is the run's folder inside `out`: a plain folder name, no path; use --out for the parent "
+                f"folder. Received: name={self.name!r}"
+            )
 
 
 def make_optimizer(config, total_steps):

@@ -85,7 +85,7 @@ def test_export_not_asked_returns_none():
 
 def test_results_record_rounds_timings_and_names_the_exporter_only_when_there_was_one(tmp_path):
     config = get_recipe("fmnist").__class__(model="vit_tiny")
-    data = types.SimpleNamespace(description="tiny: 1 image")
+    data = types.SimpleNamespace(description="tiny: 1 image", class_names=("a", "b"))
     result = train_module.TrainResult(
         run_dir=str(tmp_path),
         test_accuracy=0.5,
@@ -102,7 +102,7 @@ def test_results_record_rounds_timings_and_names_the_exporter_only_when_there_wa
     record = train_module.results_record(config, data, result, exporter=None)
     assert record["config"]["model"] == "vit_tiny" and record["fewshot"] == {"1shot": 0.25}
     assert (record["wall_time_s"], record["train_time_s"]) == (12.3, 6.8)
-    assert "saved_model_exporter" not in record
+    assert "saved_model_exporter" not in record and record["class_names"] == ["a", "b"]
     assert train_module.results_record(config, data, result, exporter="x.export")["saved_model_exporter"] == "x.export"
 
 
