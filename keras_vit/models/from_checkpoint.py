@@ -66,8 +66,10 @@ def model_from_checkpoint(path, **kwargs):
     config["num_heads"] = _num_heads(info, kwargs)
     if info["posemb"] == "none":
         config["posemb"] = "none"
-    if "posemb_interpolation" in info:  # the source framework's own resize
-        kwargs.setdefault("posemb_interpolation", info["posemb_interpolation"])
+    # The source framework's own resize, and the file's numerics where a family builder has defaults of its own.
+    for option in ("posemb_interpolation", "gelu", "layer_norm_epsilon"):
+        if option in info:
+            kwargs.setdefault(option, info[option])
     if "resnet_blocks" in info:  # a hybrid: `conv_root/kernel` and `block{s}/unit{u}/...`
         resnet = dict(resnet_blocks=info["resnet_blocks"], resnet_width=info["resnet_width"])
         return build_hybrid(**config, **resnet, weights=source, name=kwargs.pop("name", "vit_hybrid"), **kwargs)
