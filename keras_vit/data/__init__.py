@@ -7,6 +7,7 @@ batches. Importing this package does not import TensorFlow; `pipeline` and `tfds
 """
 
 import dataclasses
+import os
 
 import numpy as np
 
@@ -82,7 +83,7 @@ def load(dataset="fashion_mnist", data_dir=None, val_size=0, seed=0, holdout=0.2
             description=splits.description,
         )
     if dataset.startswith("folder:"):
-        return _load_folder(dataset[len("folder:") :], val_size, seed, holdout)
+        return _load_folder(os.path.expanduser(dataset[len("folder:") :]), val_size, seed, holdout)
     raise ValueError(
         "Unknown dataset; use 'fashion_mnist', 'tfds:NAME' (e.g. 'tfds:cifar10') or 'folder:PATH' (one sub-folder "
         f"per class). Received: dataset={dataset!r}"
