@@ -300,3 +300,15 @@ def test_exports_serve_the_class_names_the_model_carries(reference, images, tmp_
     served = keras_vit.deploy.load(folder).outputs(((images["images32"] + 1) * 127.5).astype("float32"))
     top = np.argsort(-model.predict(images["images32"], verbose=0), axis=-1)[:, :2]
     assert [name.decode() for name in served["top_k_classes"].ravel()] == [LABELS[i] for i in top.ravel()]
+
+
+def test_keras_vit_convert_reads_a_transformers_directory(reference, images, tmp_path):
+    from keras_vit.cli import main
+
+    workdir, want = reference
+    assert main(["convert", str(workdir / "vit"), str(tmp_path / "vit.keras")]) == 0
+    model = keras.saving.load_model(tmp_path / "vit.keras")
+    assert keras_vit.model_class_names(model) == tuple(LABELS)
+    probabilities = model.predict(images["images32"], verbose=0)
+    softmax = np.exp(want["vit32"]) / np.exp(want["vit32"]).sum(-1, keepdims=True)
+    np.testing.assert_allclose(probabilities, softmax, atol=1e-5)
