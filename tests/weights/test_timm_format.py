@@ -209,3 +209,14 @@ def test_export_needs_a_learned_posemb(tmp_path):
     model = keras_vit.ViT(image_size=32, posemb="sincos2d", **KERAS_TINY)
     with pytest.raises(ValueError, match="posemb='learned'"):
         keras_vit.export_timm(model, tmp_path / "model.safetensors")
+
+
+def test_another_class_count_renews_both_distilled_heads(timm_files):
+    workdir, inputs, want = timm_files
+    with pytest.warns(UserWarning, match="head was left freshly initialised"):
+        model = _load(workdir / "distilled.pth", classes=3)
+    assert model.output_shape == (None, 3) and model.get_layer("head_dist").units == 3
+    features = _load(workdir / "distilled.pth", include_top=False, pooling="token")
+    np.testing.assert_allclose(
+        _logits(features, inputs["images"]), want["distilled_features"][:, 0], rtol=1e-4, atol=1e-5
+    )
