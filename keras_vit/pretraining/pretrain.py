@@ -8,7 +8,7 @@ import keras
 
 from keras_vit.fewshot import fewshot_evaluate
 from keras_vit.pretraining.model import masked_patch_predictor
-from keras_vit.training import recipes, run
+from keras_vit.training import atomic, recipes, run
 from keras_vit.training.model_source import build_model
 from keras_vit.training.strategy import get_strategy
 
@@ -115,8 +115,8 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
             verbose=config.verbose,
         )
         train_time = time.time() - fit_start
-        encoder.save(paths["encoder"])
-        model.save(paths["mpp"])
+        atomic.save_model(encoder, paths["encoder"])
+        atomic.save_model(model, paths["mpp"])
         fewshot = {}
         if config.fewshot_shots:
             # `classifier` shares the trained encoder's layers; its `pre_logits` are the encoder's features.

@@ -4,13 +4,14 @@ the few-shot probe's data and the record that `results.json` keeps.
 
 import contextlib
 import dataclasses
-import json
 import os
 import shlex
 import sys
 
 import keras
 import numpy as np
+
+from keras_vit.training import atomic
 
 
 @contextlib.contextmanager
@@ -116,5 +117,5 @@ def history_record(history):
 
 
 def write_results(path, results):
-    with open(path, "w") as f:
-        json.dump(results, f, indent=2)
+    """`results.json`, written atomically (`keras_vit.training.atomic`)."""
+    atomic.write_json(path, results)

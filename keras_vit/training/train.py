@@ -24,7 +24,8 @@ from typing import NamedTuple
 import keras
 
 from keras_vit.fewshot import FewShotCallback, fewshot_evaluate
-from keras_vit.training import recipes, run
+from keras_vit.training import atomic, recipes, run
+from keras_vit.training.best_checkpoint import BestModelCheckpoint
 from keras_vit.training.model_source import build_model
 from keras_vit.training.strategy import get_strategy
 from keras_vit.training.time_budget import TimeBudget
@@ -222,7 +223,7 @@ def make_callbacks(config, paths, fewshot_data, budget, has_validation):
     monitor = "val_accuracy" if has_validation else "accuracy"
     builtin += [
         keras.callbacks.BackupAndRestore(paths["backup"]),
-        keras.callbacks.ModelCheckpoint(paths["best"], monitor=monitor, mode="max", save_best_only=True),
+        BestModelCheckpoint(paths["best"], monitor=monitor, mode="max"),
         keras.callbacks.CSVLogger(paths["csv"], append=True),
     ]
     if importlib.util.find_spec("tensorboard") is not None:
@@ -278,7 +279,7 @@ def save_final_model(model, path):
     optimizer); the optimizer state of an interrupted run lives in backup/, the best model in best.keras."""
     final = keras.models.clone_model(model)
     final.set_weights(model.get_weights())
-    final.save(path)
+    atomic.save_model(final, path)
 
 
 def export_saved_model_if_asked(config, model, path, class_names=None):

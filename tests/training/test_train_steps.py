@@ -9,6 +9,7 @@ import pytest
 
 from keras_vit.fewshot import FewShotCallback
 from keras_vit.training import get_recipe, model_source, train
+from keras_vit.training.best_checkpoint import BestModelCheckpoint
 from keras_vit.training.time_budget import TimeBudget
 
 # The module, not the function `keras_vit.training.train` that the package exports under the same name.
@@ -48,7 +49,7 @@ def test_callbacks_run_budget_then_fewshot_then_the_recorders(tmp_path):
         TimeBudget,
         FewShotCallback,
         keras.callbacks.BackupAndRestore,
-        keras.callbacks.ModelCheckpoint,
+        BestModelCheckpoint,
         keras.callbacks.CSVLogger,
     ]
     assert builtin[3].monitor == "accuracy"  # no validation images: the training accuracy
