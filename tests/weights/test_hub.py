@@ -140,7 +140,7 @@ def fake_hub(tmp_path, monkeypatch):
 def _safetensors(arrays):
     from safetensors.numpy import save
 
-    return save(arrays, metadata={"format": "pt"})
+    return save({k: np.ascontiguousarray(v) for k, v in arrays.items()}, metadata={"format": "pt"})
 
 
 def _repo_files(params, **config):
@@ -233,3 +233,29 @@ def test_without_huggingface_hub_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "huggingface_hub", None)
     with pytest.raises(ImportError, match=r"pip install keras-vit\[hub\]"):
         hub.download("hf://org/tiny-vit")
+
+
+def test_a_timm_repository_is_read_by_the_timm_adapter(fake_hub, checkpoint):
+    # timm's Hub repositories hold config.json (timm's own: no `model_type`) beside a state dict in timm's names.
+    import json
+
+    from keras_vit.weights.timm_format import from_canonical
+
+    files = {
+        "config.json": json.dumps({"architecture": "vit_tiny_patch8_32", "num_classes": 10}).encode(),
+        "model.safetensors": _safetensors(from_canonical(checkpoint)),
+    }
+    fake_hub.add("timm/tiny-vit", files)
+    model = keras_vit.create_model("hf://timm/tiny-vit", num_heads=4, classifier_activation=None)
+    want = reference.forward(checkpoint, _images(), heads=4, gelu="exact", eps=1e-6)
+    np.testing.assert_allclose(model.predict(_images(), verbose=0), want, atol=1e-4)
+
+
+def test_create_model_builds_a_save_pretrained_directory(fake_hub, checkpoint):
+    fake_hub.add("org/tiny-vit", _repo_files(checkpoint))
+    directory = hub.download("hf://org/tiny-vit")
+    model = keras_vit.create_model(directory, classifier_activation=None)
+    want = reference.forward(checkpoint, _images(), heads=4, gelu="exact", eps=1e-12)
+    np.testing.assert_allclose(model.predict(_images(), verbose=0), want, atol=1e-4)
+    with pytest.raises(ValueError, match=r"names its weights already"):
+        keras_vit.create_model(directory, weights="imagenet")
