@@ -5,6 +5,7 @@ from keras_vit.layers.layer_scale import LayerScale
 from keras_vit.layers.multi_head_attention import MultiHeadSelfAttention
 from keras_vit.layers.patch_encoder import PatchEncoder
 from keras_vit.layers.position_embedding import AddPositionEmbs
+from keras_vit.layers.preact_unit import PreActBottleneck
 from keras_vit.layers.resnet_unit import ResNetUnit
 from keras_vit.layers.std_conv import StdConv2D
 from keras_vit.layers.token_pooling import TokenPooling
@@ -17,6 +18,7 @@ __all__ = [
     "LayerScale",
     "MultiHeadSelfAttention",
     "PatchEncoder",
+    "PreActBottleneck",
     "PrefixTokens",
     "ResNetUnit",
     "StdConv2D",

@@ -1,23 +1,32 @@
 import keras
 from keras import ops
 
+PADDINGS = ("same", "fixed")
+
 
 @keras.saving.register_keras_serializable(package="keras_vit")
 class StdConv2D(keras.layers.Layer):
-    """2-D convolution with weight standardisation (official hybrid `StdConv`), no bias, SAME padding.
+    """2-D convolution with weight standardisation (official hybrid `StdConv`), no bias.
 
     Each output channel's kernel is standardised over (kh, kw, cin) at every call:
-    `(w - mean) / (std + epsilon)` with the population std, exactly as the official
-    `weight_standardize(w, axis=[0, 1, 2], eps=1e-5)`. The stored variable `kernel` is the raw
-    `(kh, kw, cin, filters)` kernel, the checkpoint's `.../kernel`. SAME padding puts the extra row
-    and column at the end (bottom/right) for even totals, like TF and flax.
+    `(w - mean) / (std + epsilon)` with the population std, exactly as the official hybrid's
+    `weight_standardize(w, axis=[0, 1, 2], eps=1e-5)`; with `epsilon_under_sqrt=True`,
+    `(w - mean) / sqrt(var + epsilon)`, as BiT's `StdConv` (big_transfer, eps 1e-10). The stored variable
+    `kernel` is the raw `(kh, kw, cin, filters)` kernel, the checkpoint's `.../kernel`.
+
+    Padding "same" (the hybrid's) is TF/flax SAME: it depends on the input size and the stride and puts the
+    extra row and column at the end (bottom/right). "fixed" is BiT's `fixed_padding`: `(k - 1) // 2` rows
+    and columns before and the rest after, whatever the input size and stride, then VALID. The two differ
+    for strided convolutions of even-sized inputs (SAME pads a 7×7/2 conv of 224 px by (2, 3), BiT by (3, 3)).
 
     Args:
         filters: output channels.
         kernel_size: side of the square kernel.
         strides: stride in both directions.
-        epsilon: added to the standard deviation.
+        epsilon: added to the standard deviation (or to the variance, see `epsilon_under_sqrt`).
         kernel_initializer: initializer of the raw kernel (flax's default, "lecun_normal").
+        padding: "same" or "fixed" (see above).
+        epsilon_under_sqrt: add `epsilon` to the variance under the square root instead of to the std.
 
     Call args:
         inputs: `(batch, height, width, channels)`.
@@ -30,16 +39,30 @@ class StdConv2D(keras.layers.Layer):
         arXiv 1912.11370.
     """
 
-    def __init__(self, filters, kernel_size, strides=1, epsilon=1e-5, kernel_initializer="lecun_normal", **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        epsilon=1e-5,
+        kernel_initializer="lecun_normal",
+        padding="same",
+        epsilon_under_sqrt=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         for arg, value in (("filters", filters), ("kernel_size", kernel_size), ("strides", strides)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"`{arg}` must be a positive int. Received: {arg}={value!r}")
+        if padding not in PADDINGS:
+            raise ValueError(f"`padding` must be one of {PADDINGS}. Received: padding={padding!r}")
         self.filters = filters
         self.kernel_size = kernel_size
         self.strides = strides
         self.epsilon = epsilon
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.padding = padding
+        self.epsilon_under_sqrt = epsilon_under_sqrt
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -55,12 +78,19 @@ class StdConv2D(keras.layers.Layer):
         w = ops.convert_to_tensor(self.kernel)
         mean = ops.mean(w, axis=(0, 1, 2), keepdims=True)
         w = w - mean
-        std = ops.sqrt(ops.mean(ops.square(w), axis=(0, 1, 2), keepdims=True))
-        return w / (std + self.epsilon)
+        variance = ops.mean(ops.square(w), axis=(0, 1, 2), keepdims=True)
+        if self.epsilon_under_sqrt:
+            return w / ops.sqrt(variance + self.epsilon)
+        return w / (ops.sqrt(variance) + self.epsilon)
 
     def call(self, inputs):
         kernel = ops.cast(self.standardized_kernel(), inputs.dtype)
-        return ops.conv(inputs, kernel, strides=self.strides, padding="same")
+        if self.padding == "same":
+            return ops.conv(inputs, kernel, strides=self.strides, padding="same")
+        before = (self.kernel_size - 1) // 2
+        after = self.kernel_size - 1 - before
+        padded = ops.pad(inputs, ((0, 0), (before, after), (before, after), (0, 0)))
+        return ops.conv(padded, kernel, strides=self.strides, padding="valid")
 
     def compute_output_shape(self, input_shape):
         def out(size):
@@ -76,5 +106,7 @@ class StdConv2D(keras.layers.Layer):
             strides=self.strides,
             epsilon=self.epsilon,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+            padding=self.padding,
+            epsilon_under_sqrt=self.epsilon_under_sqrt,
         )
         return config
