@@ -106,6 +106,20 @@ def add_arguments(parser):
     g.add_argument("--fewshot-every", type=int, default=None, help="evaluate every n epochs (0: after training only)")
     g.add_argument("--fewshot-seeds", type=int, default=None, help="random draws averaged")
 
+    g = parser.add_argument_group("distillation (DeiT, arXiv 2012.12877)")
+    g.add_argument(
+        "--teacher",
+        default=None,
+        help="a .keras classifier of the same images (e.g. a CNN) that a distilled DeiT --model learns from, frozen",
+    )
+    g.add_argument(
+        "--distillation", choices=("hard", "soft"), default=None, help="with --teacher: hard (default) or soft"
+    )
+    g.add_argument(
+        "--distillation-alpha", type=float, default=None, help="weight of the distillation term (default 0.5)"
+    )
+    g.add_argument("--distillation-tau", type=float, default=None, help="soft distillation temperature (default 1.0)")
+
     g = parser.add_argument_group("execution and outputs")
     add_strategy_arguments(g)
     g.add_argument(
@@ -160,6 +174,10 @@ FIELDS = (
     "fewshot_shots",
     "fewshot_every",
     "fewshot_seeds",
+    "teacher",
+    "distillation",
+    "distillation_alpha",
+    "distillation_tau",
     "strategy",
     "tpu",
     "mixed_precision",
@@ -179,6 +197,11 @@ def config_from_args(args):
 
     recipe = args.recipe or ("finetune" if args.weights else "fmnist")
     overrides = {f: getattr(args, f) for f in FIELDS if getattr(args, f, None) is not None}
+    given = [
+        f"--{f.replace('_', '-')}" for f in ("distillation", "distillation_alpha", "distillation_tau") if f in overrides
+    ]
+    if given and not overrides.get("teacher"):
+        raise ValueError(f"{', '.join(given)} need a teacher; add --teacher PATH.keras. Received: {given}")
     if overrides.get("mixed_precision") == "none":
         overrides["mixed_precision"] = None
     return recipe, dataclasses.replace(get_recipe(recipe), **overrides)

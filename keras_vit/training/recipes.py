@@ -211,6 +211,9 @@ class TrainConfig:
     Augmentation (training only, Keras layers): `augment` names from `keras_vit.data.pipeline.AUGMENTATIONS`;
     `mixup_alpha`, `cutmix_alpha` (> 0 turns them on).
     Few-shot: `fewshot_shots` (empty: none), `fewshot_every` (0: after training only), `fewshot_seeds`.
+    Distillation (DeiT, arXiv 2012.12877): `teacher` a `.keras` classifier of the same images whose output a
+    distilled DeiT student learns (`keras_vit.training.distillation`), `distillation` "hard" or "soft",
+    `distillation_alpha` the distillation term's weight, `distillation_tau` the soft temperature (DeiT's defaults).
     """
 
     model: str = "vit_fmnist_cs4"
@@ -242,6 +245,10 @@ class TrainConfig:
     fewshot_shots: tuple = (1, 5, 10, 25)
     fewshot_every: int = 0
     fewshot_seeds: int = 3
+    teacher: str | None = None
+    distillation: str = "hard"
+    distillation_alpha: float = 0.5
+    distillation_tau: float = 1.0
     seed: int = 0
     strategy: str = "auto"
     tpu: str | None = None
@@ -262,6 +269,8 @@ class TrainConfig:
                 "`mixed_precision` must be None, 'bfloat16' (Keras 'mixed_bfloat16') or 'float16'. "
                 f"Received: mixed_precision={self.mixed_precision!r}"
             )
+        if self.distillation not in ("hard", "soft"):
+            raise ValueError(f"`distillation` must be 'hard' or 'soft'. Received: distillation={self.distillation!r}")
         for field in ("epochs", "batch_size"):
             if getattr(self, field) < 1:
                 raise ValueError(f"`{field}` must be at least 1. Received: {field}={getattr(self, field)}")

@@ -26,6 +26,7 @@ import keras
 from keras_vit.fewshot import FewShotCallback, fewshot_evaluate
 from keras_vit.training import atomic, recipes, run
 from keras_vit.training.best_checkpoint import BestModelCheckpoint
+from keras_vit.training.distillation import with_teacher
 from keras_vit.training.model_source import build_model
 from keras_vit.training.strategy import get_strategy
 from keras_vit.training.time_budget import TimeBudget
@@ -85,10 +86,11 @@ def train(config=None, callbacks=(), data=None, **overrides):
         data = run.load_data(config) if data is None else data
         with distribution.scope():
             model = build_model(config, data.num_classes)
+            fitted = with_teacher(model, config, data.num_classes)  # the model, or its Distiller
         steps_per_epoch = run.steps_per_epoch_for(config, data)
         jit_compile = distribution.resolve_jit(config.jit_compile)
         with distribution.scope():
-            schedule = compile_model(model, config, steps_per_epoch, jit_compile)
+            schedule = compile_model(fitted, config, steps_per_epoch, jit_compile)
         common = pipeline_settings(model, config, data)
         datasets = make_datasets(config, data, common)
         paths = run_paths(run.worker_run_dir(run_dir_for(config), distribution))
@@ -96,8 +98,8 @@ def train(config=None, callbacks=(), data=None, **overrides):
         budget = make_time_budget(config, start, schedule, steps_per_epoch)
         builtin = make_callbacks(config, paths, fewshot_data, budget, has_validation=datasets.val is not None)
         print_plan(model, config, data, common["image_size"], steps_per_epoch, distribution.name, jit_compile)
-        history, train_time = fit(model, config, datasets, steps_per_epoch, builtin + list(callbacks))
-        test = model.evaluate(datasets.test, return_dict=True, verbose=0)
+        history, train_time = fit(fitted, config, datasets, steps_per_epoch, builtin + list(callbacks))
+        test = fitted.evaluate(datasets.test, return_dict=True, verbose=0)
         fewshot = final_fewshot(config, model, history, builtin, fewshot_data)
         save_final_model(model, paths["model"])
         exporter = export_saved_model_if_asked(config, model, paths["saved_model"], data.class_names)
