@@ -372,8 +372,9 @@ _DOC = """Instantiates the {variant} Vision Transformer (arXiv 2010.11929).
 
     Args:
         include_top: whether to include the pooling, `pre_logits` and `head` layers.
-        weights: None (random), a registered name ({names}), or a path to an official `.npz`,
-            a `.weights.h5` or a `.keras` file.
+        weights: None (random), a registered name ({names}), a path to a checkpoint (official `.npz`,
+            timm `.safetensors`/`.pth`, a transformers `save_pretrained` directory), a Hugging Face Hub name
+            (`"hf://google/vit-base-patch16-224"`, optionally `@revision`), or a `.weights.h5` / `.keras` file.
         input_tensor: optional Keras tensor to use as the image input.
         input_shape: optional `(height, width, 3)`; overrides `image_size`.
         pooling: with `include_top=False`: None (the token sequence `(batch, tokens, hidden)`),
