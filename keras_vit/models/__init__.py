@@ -1,3 +1,19 @@
+from keras_vit.models.bit import (
+    BiTResNet,
+    BiTResNet50x1,
+    BiTResNet50x2,
+    BiTResNet50x3,
+    BiTResNet50x4,
+    BiTResNet101x1,
+    BiTResNet101x2,
+    BiTResNet101x3,
+    BiTResNet101x4,
+    BiTResNet152x1,
+    BiTResNet152x2,
+    BiTResNet152x3,
+    BiTResNet152x4,
+    build_bit,
+)
 from keras_vit.models.configs import VARIANTS, decode_variant
 from keras_vit.models.deit import (
     DeiT3B16,

@@ -1,13 +1,19 @@
 """Model names (`vit_b16`, `vit_r50_b16`, ...) → constructors and builders, read from the preset table."""
 
-from keras_vit.models import conv_stem, deit, hybrid, presets, vit
+from keras_vit.models import bit, conv_stem, deit, hybrid, presets, vit
 
 # A preset's `family` → the public builder its `arguments` go to.
-BUILDERS = {"vit": vit.ViT, "hybrid": hybrid.ViTHybrid, "conv_stem": conv_stem.conv_stem_vit, "deit": deit.build_deit}
+BUILDERS = {
+    "vit": vit.ViT,
+    "hybrid": hybrid.ViTHybrid,
+    "conv_stem": conv_stem.conv_stem_vit,
+    "deit": deit.build_deit,
+    "bit": bit.BiTResNet,
+}
 # A preset's `family` → the module of its named constructors (`vit` for the others).
-CONSTRUCTOR_MODULES = {"hybrid": hybrid, "deit": deit}
+CONSTRUCTOR_MODULES = {"hybrid": hybrid, "deit": deit, "bit": bit}
 
-# The named models with a keras.applications-style constructor (the paper's variants, the hybrids, DeiT).
+# The named models with a keras.applications-style constructor (the paper's variants, the hybrids, DeiT, BiT).
 CONSTRUCTORS = {
     name: getattr(CONSTRUCTOR_MODULES.get(preset.family, vit), preset.constructor)
     for name, preset in presets.MODELS.items()

@@ -10,6 +10,7 @@ import math
 import keras
 
 from keras_vit.layers import PatchEncoder, TransformerBlock
+from keras_vit.layers.preact_unit import PreActBottleneck
 from keras_vit.layers.resnet_unit import ResNetUnit
 from keras_vit.layers.std_conv import StdConv2D
 
@@ -48,7 +49,8 @@ def _std_conv(layer, input_shape, output_shape):
 
 
 @register(ResNetUnit)
-def _resnet_unit(layer, input_shape, output_shape):
+@register(PreActBottleneck)  # BiT's pre-activation unit: the same convolutions, the stride also on conv2
+def _bottleneck_unit(layer, input_shape, output_shape):
     # conv1 (1×1, stride 1) runs at the input resolution; conv2 (the stride), conv3 and conv_proj at the output's.
     macs = conv_macs(layer.conv1.kernel.shape, input_shape)
     for conv in (layer.conv2, layer.conv3, layer.conv_proj):

@@ -5,7 +5,8 @@
 arXiv 2010.11929, with their `keras.applications`-style constructor), "hybrid" (ResNet + ViT, official
 `configs/models.py`) or "small" (the 28-px Fashion-MNIST models of the training recipes) or "deit" (DeiT, DeiT III); `family` the builder:
 "vit" (`build_vit` / `ViT`), "hybrid" (`build_hybrid` / `ViTHybrid`), "conv_stem" (`conv_stem_vit`), "deit"
-(`deit.build_deit`); `timm` the
+(`deit.build_deit`), "bit" (`bit.build_bit` / `BiTResNet`; kind "bit": BiT's ResNet v2, the paper's CNN baseline);
+`timm` the
 timm architecture name without its resolution.
 
 `CHECKPOINTS`: every downloadable checkpoint, a file of the public `vit_models` bucket of
@@ -21,6 +22,8 @@ google-research/vision_transformer:
   README (B/8: timm's; 224 px, 21843 classes, no pre_logits); `augreg_in21k_ft_in1k_384` its ImageNet-1k
   fine-tune from that README table, `augreg_in21k_ft_in1k` the 224 px ImageNet-1k fine-tune timm uses (for S/32,
   B/32, L/16 and R26+S/32 that one starts from another AugReg ImageNet-21k run; see the URL).
+- BiT rows (format "bit", google-research/big_transfer's `bit_models` bucket): `imagenet2012` BiT-S,
+  `imagenet21k` BiT-M, `imagenet21k+imagenet2012` BiT-M fine-tuned on ILSVRC-2012 (see presets.toml).
 - `imagenet` is an alias (`ALIASES`): `augreg_in21k_ft_in1k` where it exists, else `imagenet21k+imagenet2012`.
 
 No SHA-256 of these files is published, so `sha256` is None for all of them. All are JAX-trained: tanh GELU,
@@ -35,8 +38,8 @@ from importlib import resources
 
 from keras_vit.weights.checkpoint import Checkpoint
 
-KINDS = ("paper", "hybrid", "small", "deit")
-FAMILIES = ("vit", "hybrid", "conv_stem", "deit")
+KINDS = ("paper", "hybrid", "small", "deit", "bit")
+FAMILIES = ("vit", "hybrid", "conv_stem", "deit", "bit")
 TABLE = "presets.toml"
 
 

@@ -10,7 +10,8 @@ from keras_vit.layers.transformer_block import GELUS
 # File format → the extension its URL ends with. "npz": the official flattened `.npz` of
 # google-research/vision_transformer (big_vision's layouts of it are normalised on read); "pth" and "safetensors":
 # PyTorch state dicts (timm's and Facebook DeiT's layout, `timm_format.py`).
-FORMATS = {"npz": ".npz", "pth": ".pth", "safetensors": ".safetensors"}
+# "bit": BiT's `.npz` (google-research/big_transfer; `weights/bit_format.py`).
+FORMATS = {"npz": ".npz", "pth": ".pth", "safetensors": ".safetensors", "bit": ".npz"}
 __all__ = ["FORMATS", "GELUS", "Checkpoint"]
 
 

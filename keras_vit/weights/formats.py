@@ -15,6 +15,7 @@ module with such an object, one row here and, for a new file type, one row of `R
 import os
 
 from keras_vit.weights import hub, npz
+from keras_vit.weights.bit_format import ADAPTER as BIT
 from keras_vit.weights.safetensors_file import read_safetensors
 from keras_vit.weights.timm_format import TIMM
 from keras_vit.weights.torch_file import read_torch
@@ -52,7 +53,7 @@ class Official(_Npz):
         return npz.fix_official(arrays)
 
 
-ADAPTERS = (TRANSFORMERS, BigVision(), Official(), TIMM)
+ADAPTERS = (TRANSFORMERS, BigVision(), Official(), TIMM, BIT)
 
 # File suffix → reader `path -> {name: array}` (none imports torch: `torch_file` unpickles without it).
 READERS = {".npz": npz.read_npz, ".safetensors": read_safetensors, ".pth": read_torch, ".bin": read_torch}

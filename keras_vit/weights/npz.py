@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from keras_vit.layers import AddPositionEmbs, PatchEncoder, PrefixTokens, TransformerBlock
+from keras_vit.layers.preact_unit import PreActBottleneck
 from keras_vit.layers.resnet_unit import ResNetUnit, resnet_stride
 from keras_vit.layers.std_conv import StdConv2D
 from keras_vit.weights.posemb import grid_side
@@ -192,11 +193,25 @@ def _resnet_unit(unit):
     return table
 
 
+def _preact_unit(unit):
+    # BiT's units: `block{s}_unit{uu}` is `block{s}/unit{uu}`; the projection has no GroupNorm of its own.
+    prefix = re.sub(r"^(block\d+)_(unit\d+)$", r"\1/\2", unit.name)
+    table = {}
+    for conv, norm in (("conv1", "gn1"), ("conv2", "gn2"), ("conv3", "gn3")):
+        table[f"{prefix}/{conv}/kernel"] = getattr(unit, conv).kernel
+        table.update({f"{prefix}/{norm}/{k}": v for k, v in _norm(getattr(unit, norm)).items()})
+    if unit.conv_proj is not None:
+        table[f"{prefix}/conv_proj/kernel"] = unit.conv_proj.kernel
+    return table
+
+
 def layer_variables(layer):
     """`{official name: variable}` for one layer of a keras_vit model (empty when it has none)."""
     name = layer.name
     if isinstance(layer, ResNetUnit):
         return _resnet_unit(layer)
+    if isinstance(layer, PreActBottleneck):
+        return _preact_unit(layer)
     if isinstance(layer, StdConv2D):
         return {f"{name}/kernel": layer.kernel}
     if isinstance(layer, keras.layers.GroupNormalization):

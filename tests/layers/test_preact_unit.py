@@ -17,7 +17,9 @@ def random_unit(rng, cin, features, projection, kernel_scale=0.1):
     shapes = dict(a=(1, 1, cin, features), b=(3, 3, features, features), c=(1, 1, features, 4 * features))
     norms = dict(a=cin, b=features, c=features)
     for group, shape in shapes.items():
-        p[f"{PREFIX}{group}/standardized_conv2d/kernel"] = rng.standard_normal(shape) * kernel_scale + 0.2 * kernel_scale
+        p[f"{PREFIX}{group}/standardized_conv2d/kernel"] = (
+            rng.standard_normal(shape) * kernel_scale + 0.2 * kernel_scale
+        )
         p[f"{PREFIX}{group}/group_norm/gamma"] = 1 + 0.3 * rng.standard_normal(norms[group])
         p[f"{PREFIX}{group}/group_norm/beta"] = 0.3 * rng.standard_normal(norms[group])
     if projection:

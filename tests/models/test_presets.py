@@ -8,6 +8,7 @@ import pytest
 import keras_vit
 from keras_vit.layers.resnet_unit import resnet_stride
 from keras_vit.models import catalog, configs, presets
+from keras_vit.models.bit import DEPTHS
 from keras_vit.training import recipes
 from keras_vit.weights.checkpoint import FORMATS, GELUS, Checkpoint
 
@@ -55,6 +56,11 @@ def test_model_rows_are_consistent(name):
             preset.arguments.get("distilled", False) == ("distilled" in preset.timm) == ("distilled" in preset.variant)
         )
         assert ("layer_scale" in preset.arguments) == preset.timm.startswith("deit3_")
+    elif preset.kind == "bit":
+        depth, width = re.fullmatch(r"BiT-R(\d+)x(\d)", preset.variant).groups()
+        assert preset.family == "bit" and preset.title == preset.variant
+        assert preset.arguments == dict(blocks=DEPTHS[int(depth)], width_factor=int(width))
+        assert preset.timm in (None, f"resnetv2_{depth}x{width}_bit")
     else:
         assert preset.family == "hybrid" and preset.title == preset.variant.replace("+", "+ViT-")
     constructor = getattr(keras_vit, preset.constructor)
@@ -69,6 +75,14 @@ def test_checkpoint_rows_are_consistent(checkpoint):
     assert preset.variant is not None, "checkpoints belong to a named variant"
     assert checkpoint.url.startswith("https://") and checkpoint.url.endswith(FORMATS[checkpoint.format])
     assert checkpoint.sha256 is None or len(checkpoint.sha256) == 64
+    if checkpoint.format == "bit":  # BiT-S (ILSVRC-2012), BiT-M (ImageNet-21k) and BiT-M's ILSVRC-2012 fine-tune
+        arch = preset.variant.removeprefix("BiT-")
+        files = {"imagenet2012": (f"BiT-S-{arch}", IN1K), "imagenet21k": (f"BiT-M-{arch}", IN21K)}
+        files["imagenet21k+imagenet2012"] = (f"BiT-M-{arch}-ILSVRC2012", IN1K)
+        stem, classes = files[checkpoint.name]
+        assert checkpoint.url == f"https://storage.googleapis.com/bit_models/{stem}.npz"
+        assert checkpoint.classes == classes and checkpoint.timm is None
+        return
     assert checkpoint.image_size % _effective_patch(preset) == 0
     assert checkpoint.pre_logits in (None, preset.arguments["hidden_size"])
     assert checkpoint.gelu in GELUS and 0 < checkpoint.layer_norm_epsilon < 1e-3
@@ -86,7 +100,7 @@ def test_checkpoint_rows_are_consistent(checkpoint):
     assert checkpoint.timm == f"{preset.timm}_{checkpoint.image_size}.{tag}"
 
 
-@pytest.mark.parametrize("checkpoint", presets.CHECKPOINTS, ids=CHECKPOINT_IDS)
+@pytest.mark.parametrize("checkpoint", [c for c in presets.CHECKPOINTS if c.timm], ids=lambda c: f"{c.model}:{c.name}")
 def test_every_timm_name_resolves_to_its_row(checkpoint, monkeypatch):
     calls = []
     for name, constructor in list(catalog.CONSTRUCTORS.items()):
