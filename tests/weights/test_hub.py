@@ -14,9 +14,12 @@ import threading
 import numpy as np
 import pytest
 import reference
+from torch_subprocess import requires
 
 import keras_vit
 from keras_vit.weights import hub
+
+pytestmark = requires("huggingface_hub", "safetensors")
 
 TINY = dict(image_size=32, patch_size=8, hidden_size=32, depth=2, num_heads=4, mlp_dim=64)
 HEAD_LABELS = ["cat", "dog", "bird", "fish", "frog", "newt", "toad", "crab", "wasp", "moth"]
@@ -167,6 +170,8 @@ def test_an_hf_name_downloads_config_and_weights_and_builds_the_model(fake_hub, 
     want = reference.forward(checkpoint, _images(), heads=4, gelu="exact", eps=1e-12)
     np.testing.assert_allclose(model.predict(_images(), verbose=0), want, atol=1e-4)
     assert keras_vit.model_class_names(model) == tuple(HEAD_LABELS)
+    best = int(np.argmax(want[0]))
+    assert keras_vit.decode_predictions(want, top=1, model=model)[0][0][:2] == (best, HEAD_LABELS[best])
     fetched = {path.rsplit("/", 1)[1] for method, path in fake_hub.requests if method == "GET"}
     assert fetched == {"config.json", "model.safetensors"}
 
