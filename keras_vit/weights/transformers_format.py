@@ -13,6 +13,9 @@ transformers names (`models/vit/modeling_vit.py`, `models/deit/modeling_deit.py`
 `.output.dense`, `layernorm`, `pooler.dense` (Dense + tanh on the class token: the canonical `pre_logits`); heads
 without prefix: `classifier` (`ViTForImageClassification`, `DeiTForImageClassification`), `cls_classifier` and
 `distillation_classifier` (`DeiTForImageClassificationWithTeacher`). Linear weights are `(out, in)`.
+
+The inverse, `from_canonical` (the state dict) and `config_for` (the `config.json`), is what
+`transformers_export.export_transformers` writes.
 """
 
 import json
