@@ -37,7 +37,7 @@ def randomise(model):
 
 def run(name, model, key="logits"):
     model.save_pretrained(f"{{workdir}}/{{name}}")
-    for size in (32, 48):
+    for size in (32, 48, 24):
         pixels = torch.from_numpy(inputs[f"images{{size}}"]).permute(0, 3, 1, 2)
         with torch.no_grad():
             out = model(pixel_values=pixels, interpolate_pos_encoding=size != 32)
@@ -73,7 +73,7 @@ def relative_error(got, want):
 @pytest.fixture(scope="module")
 def images():
     rng = np.random.default_rng(0)
-    return {f"images{size}": rng.uniform(-1, 1, (2, size, size, 3)).astype("float32") for size in (32, 48)}
+    return {f"images{size}": rng.uniform(-1, 1, (2, size, size, 3)).astype("float32") for size in (32, 48, 24)}
 
 
 @pytest.fixture(scope="module")
@@ -101,13 +101,14 @@ def test_vit_for_image_classification_logits_match(reference, images, name):
     assert error <= TOLERANCE, error
 
 
+@pytest.mark.parametrize("size", [48, 24])
 @pytest.mark.parametrize("name", ["vit", "vit_tanh"])
-def test_at_another_resolution_the_posemb_is_resized_as_transformers_does(reference, images, name):
+def test_at_another_resolution_the_posemb_is_resized_as_transformers_does(reference, images, name, size):
     # transformers' `interpolate_pos_encoding` is torch's bicubic (align_corners=False, no antialias): keras_vit's
-    # posemb_interpolation="bicubic", which model_from_checkpoint uses for a transformers file.
+    # posemb_interpolation="bicubic", which model_from_checkpoint uses for a transformers file; up and down.
     workdir, want = reference
-    model = model_from_checkpoint(workdir / name, classifier_activation=None, image_size=48)
-    error = relative_error(model.predict(images["images48"], verbose=0), want[f"{name}48"])
+    model = model_from_checkpoint(workdir / name, classifier_activation=None, image_size=size)
+    error = relative_error(model.predict(images[f"images{size}"], verbose=0), want[f"{name}{size}"])
     assert error <= TOLERANCE, error
 
 
