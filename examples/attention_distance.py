@@ -12,6 +12,7 @@ between query and key patches) is written per model as CSV, both in one figure, 
 fraction of "local" heads: heads whose mean distance is below half that of uniform attention over the grid.
 
     python examples/attention_distance.py --minutes 8          # 8 minutes of training per model
+    python examples/attention_distance.py --minutes 0 --epochs 8   # 8 epochs each, however long they take
     python examples/attention_distance.py --quick              # smoke run: 20 steps each
 """
 
@@ -54,7 +55,7 @@ def measure(args):
     """Trains both models; returns {label: (test accuracy, epochs, (layers, heads) distances)}."""
     common = dict(
         epochs=args.epochs,
-        time_budget_min=args.minutes,
+        time_budget_min=args.minutes if args.minutes > 0 else None,
         fewshot_shots=(),
         save_saved_model=False,
         out=args.out,
@@ -97,7 +98,12 @@ def report(results, out):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--minutes", type=float, default=8.0, help="training budget per model (default: %(default)s)")
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        default=8.0,
+        help="training budget per model; 0: none, --epochs decides (default: %(default)s)",
+    )
     parser.add_argument("--epochs", type=int, default=20, help="most epochs per model (default: %(default)s)")
     parser.add_argument("--images", type=int, default=128, help="test images averaged over (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
