@@ -31,7 +31,12 @@ def add_model_arguments(parser, default_model="vit_ti16"):
         help="a model name (vit_b16, vit_r50_b16, ...; timm names too: vit_base_patch16_384.augreg_in21k_ft_in1k) "
         "or a saved .keras file (default: %(default)s)",
     )
-    parser.add_argument("--weights", default=None, help="registered weights name or a .npz/.weights.h5/.keras path")
+    parser.add_argument(
+        "--weights",
+        default=None,
+        help="registered weights name, a checkpoint file or directory (.npz, timm, transformers), "
+        "hf://ORG/NAME[@REVISION], or a .weights.h5/.keras path",
+    )
     parser.add_argument("--image-size", type=int, default=None, help="input resolution (default: the weights' own)")
     parser.add_argument("--classes", type=int, default=None, help="head size (default: the weights' own, else 1000)")
 
