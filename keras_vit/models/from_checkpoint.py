@@ -6,6 +6,7 @@ width, depth, heads, MLP, patch, classifier, pre-logits, classes, resolution, th
 distillation token and second head; a transformers `config.json` adds the numerics, the labels and its resize.
 """
 
+from keras_vit.models.bit import build_bit
 from keras_vit.models.deit import DISTILLED_TOKENS, build_deit
 from keras_vit.models.hybrid import build_hybrid
 from keras_vit.models.vit import build_vit
@@ -61,6 +62,11 @@ def model_from_checkpoint(path, **kwargs):
             f"or pass its weights to the model's constructor. Received: path={source.path!r}"
         )
     info = load.describe(source)
+    if (
+        info.get("family") == "bit"
+    ):  # BiT's ResNet: stages, width and root from the file (a small root's stride: kwargs)
+        bit = dict(blocks=info["blocks"], width_factor=info["width_factor"], root_kernel_size=info["root_kernel_size"])
+        return build_bit(**bit, weights=source, name=kwargs.pop("name", "bit"), **kwargs)
     keys = ("patch_size", "hidden_size", "depth", "mlp_dim", "classifier", "register_tokens")
     config = {k: info[k] for k in keys}
     config["num_heads"] = _num_heads(info, kwargs)

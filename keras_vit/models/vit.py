@@ -117,6 +117,12 @@ def _check_input_size(image_size, input_shape, dynamic_image_size):
 def _checked_checkpoint(source, wanted):
     """The architecture a checkpoint describes ({} for none), after checking it against the one `wanted`."""
     info = load.describe(source) if source is not None else {}
+    if info.get("family") == "bit":
+        raise ValueError(
+            "This checkpoint is a BiT ResNet (`resnet/root_block/...`), not a ViT; load it with its BiT constructor, "
+            f"e.g. keras_vit.BiTResNet50x1(weights=...). Received: blocks={info['blocks']}, "
+            f"width_factor={info['width_factor']}"
+        )
     if info:
         load.check_architecture(info, wanted)
     return info

@@ -212,3 +212,19 @@ def test_keras_round_trip(tmp_path, rng):
     model.save(path)
     loaded = keras.saving.load_model(path)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+
+
+def test_a_bit_checkpoint_given_to_a_vit_is_named(tmp_path):
+    with pytest.raises(
+        ValueError, match=r"is a BiT ResNet.*BiTResNet50x1.*Received: blocks=\(1, 2\), width_factor=0.5"
+    ):
+        keras_vit.ViTB16(weights=write(tmp_path, ref.random_bit()))
+
+
+def test_model_from_checkpoint_builds_a_bit_file(tmp_path, rng):
+    params = ref.random_bit(blocks=(1, 2), width=32, classes=5)
+    model = keras_vit.models.from_checkpoint.model_from_checkpoint(
+        write(tmp_path, params), image_size=24, classifier_activation=None
+    )
+    x = rng.standard_normal((1, 24, 24, 3))
+    np.testing.assert_allclose(logits(model, x.astype("float32")), ref.logits(x, params), atol=1e-4, rtol=1e-4)
