@@ -111,7 +111,7 @@ def run_one(name, mutation, files, timeout):
     with tempfile.TemporaryDirectory(prefix="mutant-") as root:
         copy_tree(REPO, files, root)
         if mutation is None:
-            tests = sorted({test for m in MUTATIONS for test in m.tests})
+            tests = sorted({test.split("::")[0] for m in MUTATIONS for test in m.tests})
         else:
             tests = list(mutation.tests)
             problem = apply(mutation, root)
@@ -177,11 +177,9 @@ def main(argv=None):
     print(f"{len(chosen)} mutations, {jobs} at a time, TensorFlow backend", flush=True)
     outcomes = {}
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-        futures = {}
-        if not args.no_baseline:
+        futures = {pool.submit(run_one, label(i, m), m, files, args.timeout): i for i, m in chosen}
+        if not args.no_baseline:  # last: it holds one slot for as long as all the targeted tests take
             futures[pool.submit(run_one, "baseline", None, files, args.timeout)] = 0
-        for i, m in chosen:
-            futures[pool.submit(run_one, label(i, m), m, files, args.timeout)] = i
         for future in concurrent.futures.as_completed(futures):
             outcome = future.result()
             outcomes[futures[future]] = outcome

@@ -82,7 +82,7 @@ MUTATIONS = [
         L + "transformer_block.py",
         "y = self._mlp(self.norm2(x), training)",
         "y = self._mlp(self.norm1(x), training)",
-        ("tests/layers/test_layers.py",),
+        (G_LAYERS,),
         "MLP branch normalised by LayerNorm_0",
     ),
     M(
@@ -147,21 +147,21 @@ MUTATIONS = [
         L + "token_pooling.py",
         "return ops.mean(inputs[:, self.num_prefix_tokens :], axis=1)",
         "return ops.mean(inputs, axis=1)",
-        (G_MODELS,),
+        (G_MODELS + "::test_avg_pooling_of_a_class_token_model_is_the_mean_of_the_patch_tokens",),
         'pooling="avg" averages the class token too',
     ),
     M(
         L + "token_pooling.py",
         "return ops.mean(inputs[:, self.num_prefix_tokens :], axis=1)",
         "return ops.mean(inputs[:, self.num_prefix_tokens + 1 :], axis=1)",
-        (G_MODELS,),
+        (G_MODELS + "::test_avg_pooling_of_a_class_token_model_is_the_mean_of_the_patch_tokens",),
         'pooling="avg" skips the first patch token too',
     ),
     M(
         L + "patch_encoder.py",
         "return ops.reshape(grid, (shape[0], -1, self.hidden_size))",
         "return ops.reshape(ops.transpose(grid, (0, 2, 1, 3)), (shape[0], -1, self.hidden_size))",
-        ("tests/models/test_vit_reference.py",),
+        ("tests/layers/test_layers.py",),
         "patch tokens in column-major order",
     ),
     # --- position embeddings and their resampling
@@ -169,7 +169,7 @@ MUTATIONS = [
         L + "position_embedding.py",
         "grid = resample_grid(grid, target, self.interpolation)",
         "grid = resample_grid(grid, target)",
-        (G_MODELS,),
+        (G_MODELS + "::test_dynamic_image_size_resamples_bicubic_as_torch",),
         "dynamic_image_size ignores posemb_interpolation (always linear)",
     ),
     M(
@@ -183,7 +183,7 @@ MUTATIONS = [
         "keras_vit/weights/load.py",
         "value = fit_posemb(value, layer.num_prefix_tokens, layer.grid_size, interpolation)",
         "value = fit_posemb(value, layer.num_prefix_tokens, layer.grid_size)",
-        (G_MODELS,),
+        (G_MODELS + "::test_loading_at_another_size_resamples_bicubic_as_torch",),
         "checkpoint loading at another size ignores posemb_interpolation",
     ),
     M(
@@ -282,7 +282,7 @@ MUTATIONS = [
         "keras_vit/models/hybrid.py",
         'keras.layers.GroupNormalization(32, epsilon=1e-6, name="gn_root")',
         'keras.layers.GroupNormalization(32, name="gn_root")',
-        (G_MODELS,),
+        (G_MODELS + "::test_gn_root_uses_epsilon_1e6_on_low_amplitude_images",),
         "gn_root with Keras' default epsilon 1e-3",
     ),
     # --- models
@@ -290,7 +290,7 @@ MUTATIONS = [
         "keras_vit/models/vit.py",
         'keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, name="encoder_norm")',
         'keras.layers.LayerNormalization(epsilon=1e-6, name="encoder_norm")',
-        (G_MODELS,),
+        (G_MODELS + "::test_encoder_norm_uses_the_model_epsilon_on_low_amplitude_input",),
         "encoder_norm ignores layer_norm_epsilon (fixed 1e-6)",
     ),
     M(
