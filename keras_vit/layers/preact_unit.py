@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from keras_vit.layers.resnet_unit import check_group_features
 from keras_vit.layers.std_conv import StdConv2D
 
 # BiT's numerics (google-research/big_transfer, all three frameworks): weight standardisation
@@ -44,13 +45,7 @@ class PreActBottleneck(keras.layers.Layer):
         self, features, strides=1, groups=BIT_GROUPS, epsilon=BIT_EPSILON, std_epsilon=BIT_STD_EPSILON, **kwargs
     ):
         super().__init__(**kwargs)
-        if not isinstance(groups, int) or groups < 1:
-            raise ValueError(f"`groups` must be a positive int. Received: groups={groups!r}")
-        if not isinstance(features, int) or features < 1 or features % groups:
-            raise ValueError(
-                f"`features` must be a positive multiple of `groups` ({groups}) for GroupNorm. Received: "
-                f"features={features!r}"
-            )
+        check_group_features(features, groups)
         self.features = features
         self.strides = strides
         self.groups = groups

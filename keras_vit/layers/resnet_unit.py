@@ -4,6 +4,17 @@ from keras import ops
 from keras_vit.layers.std_conv import StdConv2D
 
 
+def check_group_features(features, groups):
+    """A clear error unless `features` channels split into `groups` GroupNorm groups (both positive ints)."""
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"`groups` must be a positive int. Received: groups={groups!r}")
+    if not isinstance(features, int) or features < 1 or features % groups:
+        raise ValueError(
+            f"`features` must be a positive multiple of `groups` ({groups}) for GroupNorm. Received: "
+            f"features={features!r}"
+        )
+
+
 @keras.saving.register_keras_serializable(package="keras_vit")
 class ResNetUnit(keras.layers.Layer):
     """Bottleneck residual unit of the hybrid's ResNet (official `models_resnet.ResidualUnit`).
@@ -34,11 +45,7 @@ class ResNetUnit(keras.layers.Layer):
 
     def __init__(self, features, strides=1, groups=32, epsilon=1e-6, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(features, int) or features < 1 or features % groups:
-            raise ValueError(
-                f"`features` must be a positive multiple of `groups` ({groups}) for GroupNorm. Received: "
-                f"features={features!r}"
-            )
+        check_group_features(features, groups)
         self.features = features
         self.strides = strides
         self.groups = groups

@@ -15,7 +15,7 @@ import keras
 from keras_vit.layers.preact_unit import BIT_EPSILON, BIT_GROUPS, BIT_STD_EPSILON, PreActBottleneck
 from keras_vit.layers.std_conv import StdConv2D
 from keras_vit.models import presets
-from keras_vit.models.signature import derived_signature, public_builder, selected_signature
+from keras_vit.models.signature import KERAS_APPLICATIONS, derived_signature, public_builder, selected_signature
 from keras_vit.models.vit import _image_hw, _inputs
 from keras_vit.weights import load
 
@@ -214,17 +214,7 @@ _DOC = """Instantiates {title}, BiT's ResNet v2 (Kolesnikov et al. 2020, arXiv 1
         >>> model = keras_vit.{fn}(weights=None, classes=10, image_size=64)
 """
 
-APPLICATION_ARGUMENTS = (
-    "include_top",
-    "weights",
-    "input_tensor",
-    "input_shape",
-    "pooling",
-    "classes",
-    "classifier_activation",
-    "image_size",
-    "name",
-)
+APPLICATION_ARGUMENTS = (*KERAS_APPLICATIONS, "image_size", "name")
 
 
 def bit_constructor(preset_name):

@@ -7,6 +7,16 @@ writing those twenty-odd keywords out again in each would be three copies of one
 import inspect
 
 _POSITIONAL = inspect.Parameter.POSITIONAL_OR_KEYWORD
+# The arguments of every keras.applications constructor, in their order.
+KERAS_APPLICATIONS = (
+    "include_top",
+    "weights",
+    "input_tensor",
+    "input_shape",
+    "pooling",
+    "classes",
+    "classifier_activation",
+)
 
 
 def derived_signature(builder, defaults, hidden=(), extra=None, after=None):

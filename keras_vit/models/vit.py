@@ -7,7 +7,7 @@ from keras_vit.layers.class_token import prefix_token_layer
 from keras_vit.layers.posemb_resample import INTERPOLATIONS
 from keras_vit.models import presets
 from keras_vit.models.configs import variant_name
-from keras_vit.models.signature import derived_signature, public_builder, selected_signature
+from keras_vit.models.signature import KERAS_APPLICATIONS, derived_signature, public_builder, selected_signature
 from keras_vit.weights import load
 
 # classifier → the prefix tokens it needs (`PrefixTokens`' `tokens`) and the pooling of the head.
@@ -406,18 +406,7 @@ _DOC = """Instantiates the {variant} Vision Transformer (arXiv 2010.11929).
 
 # A named model's constructor takes keras.applications' arguments, in their order, then these two; `**kwargs`
 # passes any other `ViT` argument on.
-APPLICATION_ARGUMENTS = (
-    "include_top",
-    "weights",
-    "input_tensor",
-    "input_shape",
-    "pooling",
-    "classes",
-    "classifier_activation",
-    "image_size",
-    "dropout",
-    "name",
-)
+APPLICATION_ARGUMENTS = (*KERAS_APPLICATIONS, "image_size", "dropout", "name")
 
 
 def preset_constructor(preset_name, builder=None):
