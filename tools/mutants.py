@@ -156,6 +156,7 @@ def label(index, mutation):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-k", dest="select", help="only mutations whose file or description contains this")
+    parser.add_argument("--ids", help="only these mutation numbers, comma-separated (as the table numbers them)")
     parser.add_argument("--jobs", type=int, default=MAX_JOBS, help=f"parallel runs (at most {MAX_JOBS})")
     parser.add_argument("--threshold", type=float, default=95.0, help="minimum score in percent")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per mutation")
@@ -166,7 +167,8 @@ def main(argv=None):
     chosen = [
         (i, m)
         for i, m in enumerate(MUTATIONS, start=1)
-        if not args.select or args.select in m.file or args.select in m.description
+        if (not args.select or args.select in m.file or args.select in m.description)
+        and (not args.ids or i in {int(n) for n in args.ids.split(",")})
     ]
     if args.list:
         for i, m in chosen:

@@ -297,7 +297,7 @@ MUTATIONS = [
         "keras_vit/models/vit.py",
         'keras.layers.Dense(representation_size, activation="tanh", name="pre_logits")',
         'keras.layers.Dense(representation_size, name="pre_logits")',
-        ("tests/models/test_saved_models.py",),
+        ("tests/models/test_vit_reference.py::test_logits_match_numpy_reference",),
         "pre_logits without its tanh",
     ),
     # --- checkpoint name mapping
@@ -504,7 +504,7 @@ MUTATIONS = [
         "keras_vit/training/recipes.py",
         "steps = round(warmup * total_steps) if warmup < 1 else int(warmup)",
         "steps = round(warmup * total_steps) if warmup <= 1 else int(warmup)",
-        ("tests/training/test_recipes.py",),
+        (G_TRAINING + "::test_warmup_below_one_is_a_fraction_and_from_one_a_step_count",),
         "warm-up 1 read as a fraction (all steps)",
     ),
     M(
@@ -540,7 +540,7 @@ MUTATIONS = [
         "keras_vit/preprocessing.py",
         'order = np.argsort(-row, kind="stable")[:top]',
         'order = np.argsort(row, kind="stable")[::-1][:top]',
-        ("tests/test_preprocessing.py",),
+        (G_SERVING + "::test_decode_predictions_breaks_ties_towards_the_lower_class_index",),
         "decode_predictions ties go to the higher class index",
     ),
     M(
@@ -605,7 +605,7 @@ MUTATIONS = [
         "keras_vit/deploy/cpu.py",
         'if flags["amx_int8"] or flags["avx512_vnni"] or flags["avx_vnni"]:',
         'if flags["amx_int8"] or flags["avx512_vnni"]:',
-        ("tests/deploy/test_cpu.py",),
+        (G_SERVING + "::test_each_int8_dot_product_flag_makes_int8_native",),
         "AVX-VNNI not counted as native int8",
     ),
     M(

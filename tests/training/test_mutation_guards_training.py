@@ -8,6 +8,7 @@ import numpy as np
 
 import keras_vit
 from keras_vit.training import get_recipe
+from keras_vit.training.recipes import warmup_steps_for
 from keras_vit.training.train import compile_model
 
 TINY = dict(image_size=16, patch_size=8, hidden_size=16, depth=1, num_heads=2, mlp_dim=32, classes=5)
@@ -41,7 +42,7 @@ def test_a_step_decays_the_kernels_and_leaves_every_other_variable_alone():
     variables = model.trainable_variables
     before = [np.array(v) for v in variables]
     # Zero gradients: Adam's update is zero, so whatever changes is the decoupled weight decay lr * wd * w.
-    model.optimizer.apply_gradients([(keras.ops.zeros_like(v), v) for v in variables])
+    model.optimizer.apply_gradients([(keras.ops.zeros(v.shape, v.dtype), v) for v in variables])
     kinds = set()
     for variable, old in zip(variables, before):
         new = np.array(variable)
@@ -54,3 +55,7 @@ def test_a_step_decays_the_kernels_and_leaves_every_other_variable_alone():
             kinds.add(name)
     # Every kind the exclusions are for is in the model.
     assert {"kernel", "bias", "gamma", "beta", "pos_embedding", "cls"} <= kinds
+
+
+def test_warmup_below_one_is_a_fraction_and_from_one_a_step_count():
+    assert [warmup_steps_for(w, 200) for w in (0, 0.05, 0.5, 1, 1.0, 2, 300)] == [0, 10, 100, 1, 1, 2, 200]
