@@ -4,6 +4,7 @@ the few-shot probe's data and the record that `results.json` keeps.
 
 import contextlib
 import dataclasses
+import json
 import os
 import shlex
 import sys
@@ -109,6 +110,30 @@ def run_record(config):
         command=" ".join(shlex.quote(a) for a in sys.argv),
         config={k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(config).items()},
     )
+
+
+# Settings that may change between a killed run and its restart (how it prints, where and how long it runs).
+RESUMABLE_CHANGES = ("verbose", "time_budget_min", "save_saved_model", "fewshot_every")
+
+
+def guard_backup(config, backup_dir):
+    """A restart with the same `name` resumes only the run it was: records the config beside the backup, and
+    refuses to resume a backup made with other settings (its schedule and data would not match); returns
+    `backup_dir`."""
+    record = os.path.join(backup_dir, "config.json")
+    wanted = {k: v for k, v in run_record(config)["config"].items() if k not in RESUMABLE_CHANGES}
+    if os.path.exists(record):
+        with open(record, encoding="utf-8") as f:
+            saved = json.load(f)
+        differ = sorted(k for k in set(wanted) | set(saved) if saved.get(k) != wanted.get(k))
+        if differ:
+            raise ValueError(
+                f"{os.path.dirname(backup_dir)} holds an interrupted run with other settings ({', '.join(differ)}); "
+                "resume it with the same flags, pick another --name, or delete its backup/ folder to start afresh."
+            )
+    os.makedirs(backup_dir, exist_ok=True)
+    atomic.write_json(record, wanted)
+    return backup_dir
 
 
 def history_record(history):

@@ -224,7 +224,7 @@ def make_callbacks(config, paths, fewshot_data, budget, has_validation):
         )
     monitor = "val_accuracy" if has_validation else "accuracy"
     builtin += [
-        keras.callbacks.BackupAndRestore(paths["backup"]),
+        keras.callbacks.BackupAndRestore(run.guard_backup(config, paths["backup"])),
         BestModelCheckpoint(paths["best"], monitor=monitor, mode="max"),
         keras.callbacks.CSVLogger(paths["csv"], append=True),
     ]

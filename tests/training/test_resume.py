@@ -78,3 +78,18 @@ def test_killed_run_resumes_without_lost_epochs(tmp_path):
     with open(run_dir / "log.csv") as f:
         assert [int(r["epoch"]) for r in csv.DictReader(f)] == [0, 1, 2]
     assert not (run_dir / "backup").exists()
+
+
+def test_a_backup_resumes_only_the_run_it_was(tmp_path):
+    import pytest
+
+    from keras_vit.training import get_recipe, run
+
+    backup = str(tmp_path / "run" / "backup")
+    config = get_recipe("fmnist").__class__(model="vit_tiny", epochs=8)
+    assert run.guard_backup(config, backup) == backup
+    run.guard_backup(config, backup)  # the same run restarted
+    quieter = get_recipe("fmnist").__class__(model="vit_tiny", epochs=8, verbose=0, time_budget_min=5)
+    run.guard_backup(quieter, backup)  # how it prints and how long it may run may change
+    with pytest.raises(ValueError, match=r"other settings \(epochs, lr\).*another --name.*backup/"):
+        run.guard_backup(get_recipe("fmnist").__class__(model="vit_tiny", epochs=3, lr=0.1), backup)
