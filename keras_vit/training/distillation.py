@@ -177,7 +177,8 @@ class Distiller(keras.Model):
         )
         # One forward pass gives the student's output and both heads' logits; it shares the student's layers.
         heads = [student.get_layer(head).output for head in HEADS]
-        self._training_outputs = keras.Model(student.inputs, [student.outputs[0], *heads], name=f"{student.name}_heads")
+        self._training_outputs = keras.Model(student.input, [student.output, *heads], name=f"{student.name}_heads")
+        self.built = True  # the student and the teacher come built (BackupAndRestore needs a built model)
 
     @property
     def distillation(self):
@@ -201,9 +202,6 @@ class Distiller(keras.Model):
 
     def get_layer(self, name=None, index=None):
         return self.student.get_layer(name, index)
-
-    def build(self, input_shape):
-        self.built = True  # the student and the teacher come built
 
     def call(self, inputs, training=None):
         if training:
@@ -302,6 +300,13 @@ def with_teacher(model, config, num_classes):
     Call it in the distribution strategy's scope (the teacher's variables are created there)."""
     if not config.teacher:
         return model
+    if config.fewshot_shots and "pre_logits" not in {layer.name for layer in model.layers}:
+        # Said before training, not after it: the few-shot probe reads `pre_logits`.
+        raise ValueError(
+            "Few-shot evaluation reads a pre_logits layer, which this distilled student does not have; add "
+            f"--fewshot-shots none (fewshot_shots=()). Received: model={config.model!r}, "
+            f"fewshot_shots={config.fewshot_shots}"
+        )
     teacher = load_teacher(config.teacher, num_classes, tuple(model.input_shape[1:]))
     distiller = Distiller(
         model,
