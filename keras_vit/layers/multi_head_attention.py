@@ -101,9 +101,6 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         out = ops.einsum("bthk,hkd->btd", out, self.out_kernel) + self.out_bias
         return (out, weights) if return_attention_weights else out
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
     def get_config(self):
         config = super().get_config()
         config.update(
