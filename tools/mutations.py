@@ -310,10 +310,12 @@ MUTATIONS = [
     ),
     M(
         "keras_vit/weights/npz.py",
-        '(("conv1", "gn1"), ("conv2", "gn2"), ("conv3", "gn3"), ("conv_proj", "gn_proj"))',
-        '(("conv1", "gn2"), ("conv2", "gn1"), ("conv3", "gn3"), ("conv_proj", "gn_proj"))',
+        # The checkpoint's gn1 read into the unit's gn2 and back. (Swapping the names inside the pairs alone would be
+        # equivalent: each name picks both the checkpoint key and the layer attribute.)
+        'table.update({f"{prefix}/{norm}/{k}": v for k, v in _norm(getattr(unit, norm)).items()})\n    return table\n\n\ndef _preact',
+        'table.update({f"{prefix}/{norm}/{k}": v for k, v in _norm(getattr(unit, {"gn1": "gn2", "gn2": "gn1"}.get(norm, norm))).items()})\n    return table\n\n\ndef _preact',
         ("tests/models/test_hybrid.py",),
-        "gn1 and gn2 swapped in the checkpoint table",
+        "gn1 and gn2 swapped in the hybrid unit's checkpoint table",
     ),
     # --- few-shot
     M(
