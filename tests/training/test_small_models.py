@@ -20,6 +20,9 @@ def test_every_small_model_builds_for_28px_grey_as_rgb(name):
     model = build_model(TrainConfig(model=name), num_classes=10)
     assert model.input_shape == (None, 28, 28, 3) and model.output_shape == (None, 10)
     build, kwargs = MODELS[name]
+    if "patch_size" not in kwargs:  # a CNN (the BiT baseline): no tokens, no position embedding
+        assert not any(layer.name == "posembed_input" for layer in model.layers)
+        return
     posemb = model.get_layer("posembed_input").pos_embedding
     # Tokens: the 28-px image over (stem stride × patch size); the ResNet root is conv /2 and max-pool /2.
     stride = 4 if build is ViTHybrid else math.prod(s for _, s in kwargs.get("stem_convs", ()))
