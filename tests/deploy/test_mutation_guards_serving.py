@@ -2,6 +2,7 @@
 when the head gives logits, and the k best classes, best first; the tie rule of `decode_predictions` and the CPU flags that make int8
 native."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -20,6 +21,7 @@ def softmax(z):
 
 @pytest.mark.parametrize("activation", [None, "softmax"])
 def test_serving_model_is_preprocessing_then_probabilities_then_top_k(activation):
+    keras.utils.set_random_seed(0)
     model = keras_vit.ViT(classifier_activation=activation, **TINY)
     rng = np.random.default_rng(1)
     for variable in model.get_layer("head").weights:  # a zero head would score every image and class alike
@@ -27,7 +29,8 @@ def test_serving_model_is_preprocessing_then_probabilities_then_top_k(activation
     pixels = np.random.default_rng(0).uniform(0, 255, (3, 16, 16, 3)).astype("float32")
     scores = np.asarray(model.predict(pixels / 127.5 - 1.0, verbose=0), "float64")
     want = softmax(scores) if activation is None else scores
-    assert np.abs(np.diff(want, axis=-1)).min() > 1e-6  # no ties: the order is unambiguous
+    best_four = -np.sort(-want, axis=-1)[:, :4]
+    assert np.diff(-best_four, axis=-1).min() > 1e-4  # no near-ties among the top 3 (and the 4th): the order is unambiguous
     wrapper = serving_model(model, (16, 16), top_k=3, apply_softmax=activation is None)
     got = {k: np.asarray(v) for k, v in wrapper.predict(pixels, verbose=0).items()}
     np.testing.assert_allclose(got["probabilities"], want, atol=1e-5)
