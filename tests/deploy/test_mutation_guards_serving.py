@@ -30,7 +30,8 @@ def test_serving_model_is_preprocessing_then_probabilities_then_top_k(activation
     scores = np.asarray(model.predict(pixels / 127.5 - 1.0, verbose=0), "float64")
     want = softmax(scores) if activation is None else scores
     best_four = -np.sort(-want, axis=-1)[:, :4]
-    assert np.diff(-best_four, axis=-1).min() > 1e-4  # no near-ties among the top 3 (and the 4th): the order is unambiguous
+    # No near-ties among the best three (and the fourth): the order the wrapper must give is unambiguous.
+    assert np.diff(-best_four, axis=-1).min() > 1e-4
     wrapper = serving_model(model, (16, 16), top_k=3, apply_softmax=activation is None)
     got = {k: np.asarray(v) for k, v in wrapper.predict(pixels, verbose=0).items()}
     np.testing.assert_allclose(got["probabilities"], want, atol=1e-5)
