@@ -4,6 +4,7 @@ from keras_vit.layers.classifier_head import ClassifierHead
 from keras_vit.layers.layer_scale import LayerScale
 from keras_vit.layers.multi_head_attention import MultiHeadSelfAttention
 from keras_vit.layers.patch_encoder import PatchEncoder
+from keras_vit.layers.pixel_normalization import PIXEL_STATISTICS, PixelNormalization
 from keras_vit.layers.position_embedding import AddPositionEmbs
 from keras_vit.layers.preact_unit import PreActBottleneck
 from keras_vit.layers.resnet_unit import ResNetUnit
@@ -17,7 +18,9 @@ __all__ = [
     "ClassifierHead",
     "LayerScale",
     "MultiHeadSelfAttention",
+    "PIXEL_STATISTICS",
     "PatchEncoder",
+    "PixelNormalization",
     "PreActBottleneck",
     "PrefixTokens",
     "ResNetUnit",

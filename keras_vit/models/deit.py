@@ -84,6 +84,7 @@ def build_deit(
     posemb_interpolation="bicubic_antialias",
     gelu=None,
     layer_norm_epsilon=None,
+    pixels=None,
     **kwargs,
 ):
     """`build_vit` with DeiT's, DeiT III's and timm's GAP variations.
@@ -98,6 +99,8 @@ def build_deit(
             resize by default.
         gelu: None is "exact": every DeiT was trained in PyTorch.
         layer_norm_epsilon: None is the checkpoint's (1e-6 for timm's and Facebook's files).
+        pixels: the pixel statistics of the weights; None is the checkpoint's, else ImageNet's mean and std, as
+            every DeiT was trained with (a `PixelNormalization` first maps `preprocess_input`'s [-1, 1] to them).
         **kwargs: any `build_vit` argument (sizes, `weights`, `include_top`, `register_tokens`, `gelu`, ...).
 
     Returns:
@@ -108,7 +111,13 @@ def build_deit(
             "A distilled DeiT reads its class and distillation tokens, not an average; choose one of "
             "distilled=True and fc_norm=True. Received: distilled=True, fc_norm=True"
         )
-    family = dict(layer_scale=layer_scale, posemb_interpolation=posemb_interpolation, gelu=gelu or "exact")
+    family = dict(
+        layer_scale=layer_scale,
+        posemb_interpolation=posemb_interpolation,
+        gelu=gelu or "exact",
+        pixels=pixels,
+        default_pixels="imagenet",
+    )
     if distilled:
         family.update(prefix_tokens=DISTILLED_TOKENS, head=distilled_head)
     if fc_norm:

@@ -42,6 +42,12 @@ def _deit_family(info):
     )
 
 
+def _file_pixels(info):
+    """The pixel statistics of a file that does not say (a PyTorch state dict): ImageNet's for DeiT's families
+    (a distillation token, LayerScale: DeiT, DeiT III), else [-1, 1] (timm's and Google's ViTs, mean = std = 0.5)."""
+    return "imagenet" if info.get("distilled") or info.get("layer_scale") else "inception"
+
+
 def model_from_checkpoint(path, **kwargs):
     """Builds the model a checkpoint describes and loads it.
 
@@ -50,7 +56,9 @@ def model_from_checkpoint(path, **kwargs):
             directory (`config.json` and weights, as transformers' `save_pretrained` writes it) or a Hugging Face Hub
             name `hf://ORG/NAME[@REVISION]`.
         **kwargs: any builder argument (`image_size`, `classes`, `include_top`, `gelu`, ...); the checkpoint's
-            where not given; `num_heads` for a timm file of a width timm's models do not have.
+            where not given; `num_heads` for a timm file of a width timm's models do not have; `pixels` for a
+            PyTorch file trained on other pixel statistics than `_file_pixels` assumes (a state dict does not say;
+            e.g. `pixels="imagenet"` for a plain DeiT's `.pth`).
 
     Returns:
         The `keras.Model`, its weights loaded.
@@ -76,6 +84,7 @@ def model_from_checkpoint(path, **kwargs):
     for option in ("posemb_interpolation", "gelu", "layer_norm_epsilon"):
         if option in info:
             kwargs.setdefault(option, info[option])
+    kwargs.setdefault("pixels", info.get("pixels") or _file_pixels(info))
     if "resnet_blocks" in info:  # a hybrid: `conv_root/kernel` and `block{s}/unit{u}/...`
         resnet = dict(resnet_blocks=info["resnet_blocks"], resnet_width=info["resnet_width"])
         return build_hybrid(**config, **resnet, weights=source, name=kwargs.pop("name", "vit_hybrid"), **kwargs)

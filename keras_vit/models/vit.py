@@ -4,6 +4,7 @@ import keras
 
 from keras_vit.layers import AddPositionEmbs, ClassifierHead, PatchEncoder, PrefixTokens, TokenPooling, TransformerBlock
 from keras_vit.layers.class_token import prefix_token_layer
+from keras_vit.layers.pixel_normalization import PixelNormalization, is_identity, pixel_statistics
 from keras_vit.layers.posemb_resample import INTERPOLATIONS
 from keras_vit.models import presets
 from keras_vit.models.configs import variant_name
@@ -62,6 +63,17 @@ def _numerics(source, gelu, layer_norm_epsilon):
             checkpoint.layer_norm_epsilon if checkpoint is not None else found.get("layer_norm_epsilon", 1e-6)
         )
     return gelu, layer_norm_epsilon
+
+
+def _pixels(source, pixels, default_pixels):
+    """The pixel statistics: as given, else the checkpoint row's, else the file's (a transformers
+    `preprocessor_config.json`), else the family's."""
+    if pixels is None and source is not None:
+        checkpoint = source.checkpoint
+        pixels = (checkpoint.pixels or "inception") if checkpoint is not None else load.describe(source).get("pixels")
+    pixels = default_pixels if pixels is None else pixels
+    pixel_statistics(pixels)  # a clear error for a bad value
+    return pixels
 
 
 def _check_options(
@@ -263,6 +275,8 @@ def build_vit(
     head=None,
     layer_scale=None,
     final_norm=True,
+    pixels=None,
+    default_pixels="inception",
 ):
     """The one builder behind `ViT`, the named variants and the hybrids.
 
@@ -274,6 +288,9 @@ def build_vit(
     them, with no position embedding, left out of the pooling, as timm's `reg_tokens`) and `head`
     (`head(encoded, *, pooling, num_prefix_tokens, representation_size, classes, classifier_activation)`,
     default `build_head`), `layer_scale` and `final_norm` (as `build_encoder`'s).
+    `pixels`: the pixel statistics the weights expect ("inception", "imagenet" or a `(mean, std)` pair); None: the
+    checkpoint's, else `default_pixels` (the family's). The model always takes `preprocess_input`'s [-1, 1]
+    pixels; other statistics put a `PixelNormalization` first, which maps them.
     """
     _check_options(
         classifier=classifier,
@@ -320,6 +337,7 @@ def build_vit(
             f"({stride}); try {max(stride, image_hw[0] // stride * stride)}. Received: image_size={image_size!r}"
         )
 
+    pixels = _pixels(source, pixels, default_pixels)
     inputs, image_hw = _inputs(image_hw, 3, input_tensor, input_shape, dynamic_image_size)
     if source is not None and inputs.shape[-1] != 3:
         raise ValueError(
@@ -345,7 +363,8 @@ def build_vit(
         layer_scale=layer_scale,
         final_norm=final_norm,
     )
-    x = build_encoder(inputs, grid_size, **encoder)
+    x = inputs if is_identity(pixels) else PixelNormalization(*pixel_statistics(pixels), name="pixels")(inputs)
+    x = build_encoder(x, grid_size, **encoder)
     num_prefix_tokens = sum(prefix_tokens.values()) + register_tokens
     if include_top:
         x = (head or build_head)(

@@ -32,6 +32,8 @@ class Checkpoint:
         layer_norm_epsilon: the epsilon of its LayerNorms.
         timm: timm's `architecture_resolution.tag` for the same file, or None.
         source: paper and data set, for people.
+        pixels: the pixel statistics it was trained with, a name of `keras_vit.layers.PIXEL_STATISTICS`; None is
+            "inception" (pixels / 127.5 - 1, `preprocess_input`'s). Others put a `PixelNormalization` first.
     """
 
     model: str
@@ -46,3 +48,4 @@ class Checkpoint:
     layer_norm_epsilon: float
     timm: str | None
     source: str
+    pixels: str | None = None

@@ -13,6 +13,9 @@ import os
 
 PREFIX = "hf://"
 CONFIG = "config.json"
+PREPROCESSOR = (
+    "preprocessor_config.json"  # the pixel statistics (`image_mean`, `image_std`), where a repository has one
+)
 # The weights file names of the Hub, preferred first (transformers' and timm's `save_pretrained`).
 WEIGHTS_FILES = ("model.safetensors", "pytorch_model.bin")
 _TRUE = ("1", "on", "yes", "true")
@@ -73,7 +76,8 @@ def _offline():
 
 
 def download(name):
-    """Downloads (or finds in the cache) `config.json` and the weights of `hf://...`; returns their directory."""
+    """Downloads (or finds in the cache) `config.json`, `preprocessor_config.json` where there is one, and the
+    weights of `hf://...`; returns their directory."""
     repo_id, revision = parse(name)
     errors = _huggingface_hub(name).errors
     offline = _offline()
@@ -83,6 +87,10 @@ def download(name):
     filename = CONFIG
     try:
         _fetch(repo_id, CONFIG, revision)
+        try:
+            _fetch(repo_id, PREPROCESSOR, revision)
+        except absent:
+            pass  # then the image processor's defaults (`transformers_format.pixels_of`)
         for filename in WEIGHTS_FILES:
             try:
                 return os.path.dirname(_fetch(repo_id, filename, revision))

@@ -3,6 +3,10 @@
 The file loads with `timm.create_model(name, pretrained=True, pretrained_cfg_overlay=dict(file=path))` (timm's
 architecture of the same sizes and options: e.g. `vit_small_patch16_224`, `deit_tiny_distilled_patch16_224`,
 `deit3_base_patch16_224`, with `num_classes` set when the head is not 1000 wide) and gives the same logits.
+A state dict holds no pixel statistics: timm's transforms take them from the architecture's `pretrained_cfg`
+(mean = std = 0.5 for ViTs, ImageNet's for DeiTs). A model whose statistics differ from its architecture's
+(`model.get_layer("pixels")`, a `keras_vit.layers.PixelNormalization`; none: 0.5 and 0.5) needs
+`pretrained_cfg_overlay=dict(file=path, mean=..., std=...)`.
 """
 
 import os

@@ -11,9 +11,10 @@ import os
 from keras import ops
 
 from keras_vit.layers import TransformerBlock
+from keras_vit.layers.pixel_normalization import PIXEL_STATISTICS
 from keras_vit.preprocessing import model_class_names
 from keras_vit.weights import npz
-from keras_vit.weights.hub import CONFIG, WEIGHTS_FILES
+from keras_vit.weights.hub import CONFIG, PREPROCESSOR, WEIGHTS_FILES
 from keras_vit.weights.safetensors_file import write_safetensors
 from keras_vit.weights.transformers_format import config_for, from_canonical
 
@@ -43,8 +44,29 @@ def _image_size(model):
     return height if height == width else [height, width]
 
 
+def preprocessor_config(model, config):
+    """transformers' `preprocessor_config.json` (a dict): resize to the model's resolution, pixels / 255, then the
+    statistics the model's weights expect (its `PixelNormalization`'s, else keras_vit's [-1, 1]: 0.5 and 0.5)."""
+    layer = next((layer for layer in model.layers if layer.name == "pixels"), None)
+    mean, std = (layer.mean, layer.std) if layer is not None else PIXEL_STATISTICS["inception"]
+    size = config["image_size"]
+    height, width = (size, size) if isinstance(size, int) else size
+    return dict(
+        image_processor_type="DeiTImageProcessor" if config["model_type"] == "deit" else "ViTImageProcessor",
+        do_resize=True,
+        size={"height": height, "width": width},
+        resample=2,  # bilinear
+        do_rescale=True,
+        rescale_factor=1 / 255,
+        do_normalize=True,
+        image_mean=list(mean),
+        image_std=list(std),
+    )
+
+
 def export_transformers(model, path, class_names=None):
-    """Writes `model` as a transformers `save_pretrained` directory: `config.json` and `model.safetensors` (float32).
+    """Writes `model` as a transformers `save_pretrained` directory: `config.json`, `preprocessor_config.json` (the
+    pixel statistics the weights expect) and `model.safetensors` (float32).
 
     Args:
         model: a keras_vit ViT (class token, learned 1-D position embedding, no `pre_logits` before the head) or
@@ -75,7 +97,8 @@ def export_transformers(model, path, class_names=None):
     )
     path = os.fspath(path)
     os.makedirs(path, exist_ok=True)
-    with open(os.path.join(path, CONFIG), "w", encoding="utf-8") as f:
-        json.dump(config, f, indent=2)
+    for name, content in ((CONFIG, config), (PREPROCESSOR, preprocessor_config(model, config))):
+        with open(os.path.join(path, name), "w", encoding="utf-8") as f:
+            json.dump(content, f, indent=2)
     write_safetensors(state_dict, os.path.join(path, WEIGHTS_FILES[0]), metadata={"format": "pt"})
     return path

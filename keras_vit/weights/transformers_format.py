@@ -25,7 +25,7 @@ import re
 import numpy as np
 
 from keras_vit.weights import npz
-from keras_vit.weights.hub import CONFIG
+from keras_vit.weights.hub import CONFIG, PREPROCESSOR
 from keras_vit.weights.posemb import grid_side
 
 # The array every transformers ViT-like checkpoint has (after the base model's prefix).
@@ -210,6 +210,7 @@ class Transformers:
             image_size=tuple(image_size) if isinstance(image_size, (list, tuple)) else int(image_size),
             # transformers' own resize (`interpolate_pos_encoding`): torch's bicubic, align_corners=False.
             posemb_interpolation="bicubic",
+            pixels=pixels_of(config),
             grid_side=grid_side(canonical[npz.POSEMB_KEY].shape[1])[0],
         )
         if "head/kernel" in canonical:
@@ -247,7 +248,27 @@ def with_config(arrays, folder):
         )
     config = _read_config(path)
     check_config(config, path)
-    return {**arrays, CONFIG: config}
+    return {**arrays, CONFIG: {**config, **_image_statistics(folder)}}
+
+
+def _image_statistics(folder):
+    """`image_mean` and `image_std` of the `preprocessor_config.json` beside the weights, where there is one."""
+    path = os.path.join(folder, PREPROCESSOR)
+    if not os.path.isfile(path):
+        return {}
+    preprocessor = _read_config(path)
+    if not preprocessor.get("do_normalize", True):
+        return {"image_mean": [0.0] * 3, "image_std": [1.0] * 3}
+    return {key: preprocessor[key] for key in ("image_mean", "image_std") if key in preprocessor}
+
+
+def pixels_of(config):
+    """The pixel statistics the weights were trained with: the preprocessor's `image_mean`/`image_std`, else the
+    image processors' defaults, 0.5 and 0.5 (`IMAGENET_STANDARD_*` in transformers' `ViTImageProcessor` and
+    `DeiTImageProcessor` alike; Facebook's DeiT repositories say ImageNet's in their preprocessor_config.json)."""
+    if "image_mean" in config and "image_std" in config:
+        return (tuple(config["image_mean"]), tuple(config["image_std"]))
+    return "inception"
 
 
 # The inverse tables, for `from_canonical`.

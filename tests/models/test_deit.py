@@ -51,6 +51,7 @@ def test_tagged_names_pick_facebooks_files(monkeypatch):
     assert seen == ["fb_in1k_384", "fb_in22k_ft_in1k"]
     row = presets.get_checkpoint("DeiT-B/16 distilled", "fb_in1k_384")
     assert row.url == "https://dl.fbaipublicfiles.com/deit/deit_base_distilled_patch16_384-d0272ac0.pth"
+    assert row.pixels == "imagenet"  # Facebook's files were trained on ImageNet mean/std pixels
     augreg2 = presets.get_checkpoint("B/16", "augreg2_in21k_ft_in1k")
     assert augreg2.url.startswith("https://huggingface.co/timm/vit_base_patch16_224.augreg2_in21k_ft_in1k/")
     assert augreg2.gelu == "exact" and augreg2.format == "safetensors"

@@ -176,6 +176,19 @@ def test_an_hf_name_downloads_config_and_weights_and_builds_the_model(fake_hub, 
     assert fetched == {"config.json", "model.safetensors"}
 
 
+def test_a_repositorys_preprocessor_config_gives_the_pixel_statistics(fake_hub, checkpoint):
+    import json
+
+    mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]  # as Facebook's DeiT repositories say
+    files = _repo_files(checkpoint)
+    files["preprocessor_config.json"] = json.dumps(dict(do_normalize=True, image_mean=mean, image_std=std)).encode()
+    fake_hub.add("org/imagenet-vit", files)
+    model = keras_vit.create_model("hf://org/imagenet-vit", classifier_activation=None)
+    normalised = ((_images() + 1) / 2 - np.array(mean)) / np.array(std)  # what the image processor would give
+    want = reference.forward(checkpoint, normalised.astype("float32"), heads=4, gelu="exact", eps=1e-12)
+    np.testing.assert_allclose(model.predict(_images(), verbose=0), want, atol=1e-4)
+
+
 def test_weights_of_a_named_model_take_an_hf_name(fake_hub, checkpoint):
     fake_hub.add("org/tiny-vit", _repo_files(checkpoint))
     model = keras_vit.ViT(**TINY, weights="hf://org/tiny-vit", classifier_activation=None)

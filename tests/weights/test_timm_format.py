@@ -1,6 +1,8 @@
 """timm and DeiT state dicts against timm itself: tiny timm models with seeded random weights, saved the way users
 do (`torch.save(state_dict)`, DeiT's `{"model": ...}`, `safetensors.torch.save_file`), loaded by keras_vit, logits
-compared with timm's forward; at a second resolution against timm's own resize; and back (`export_timm`)."""
+compared with timm's forward; at a second resolution against timm's own resize; and back (`export_timm`).
+keras_vit gets [-1, 1] pixels (`preprocess_input`) and timm the same images as its transforms give each family:
+ImageNet mean/std for DeiT's, so the models' `PixelNormalization` is checked too."""
 
 import keras
 import numpy as np
@@ -36,8 +38,14 @@ from timm.models.deit import VisionTransformerDistilled
 CLASSES = {"VisionTransformer": VisionTransformer, "VisionTransformerDistilled": VisionTransformerDistilled}
 TINY = %r
 FAMILIES = %r
-images = torch.from_numpy(inputs["images"]).permute(0, 3, 1, 2)
-resized_images = torch.from_numpy(inputs["resized"]).permute(0, 3, 1, 2)
+IMAGENET = {"distilled", "deit3"}  # DeiT's families: trained on ImageNet mean/std pixels, as timm's cfgs say
+MEAN = torch.tensor(timm.data.IMAGENET_DEFAULT_MEAN).view(1, 3, 1, 1)
+STD = torch.tensor(timm.data.IMAGENET_DEFAULT_STD).view(1, 3, 1, 1)
+
+
+def pixels(name, family):  # the [-1, 1] images keras_vit gets, as timm's transforms give them to this family
+    x = torch.from_numpy(inputs[name]).permute(0, 3, 1, 2)
+    return ((x + 1) / 2 - MEAN) / STD if family in IMAGENET else x
 
 
 def make(family, img_size):
@@ -61,11 +69,11 @@ for index, family in enumerate(FAMILIES):
         fb = {k.replace("ls1.gamma", "gamma_1").replace("ls2.gamma", "gamma_2"): v for k, v in state.items()}
         torch.save({"model": fb}, f"{workdir}/deit3_fb.pth")
     with torch.no_grad():
-        outputs[family] = model(images).numpy()
-        outputs[family + "_features"] = model.forward_features(images).numpy()
+        outputs[family] = model(pixels("images", family)).numpy()
+        outputs[family + "_features"] = model.forward_features(pixels("images", family)).numpy()
         bigger = make(family, %d)  # timm's own resize of the checkpoint's position embedding
         bigger.load_state_dict(checkpoint_filter_fn(state, bigger))
-        outputs[family + "_resized"] = bigger(resized_images).numpy()
+        outputs[family + "_resized"] = bigger(pixels("resized", family)).numpy()
 """
 
 EXPORTED = """
@@ -74,7 +82,7 @@ for family in FAMILIES:
     overlay = dict(file=f"{workdir}/exported_{family}.safetensors", num_classes=TINY["num_classes"])
     model = timm.create_model(arch, pretrained=True, pretrained_cfg_overlay=overlay, img_size=%d, **TINY, **extra)
     with torch.no_grad():
-        outputs[family] = model.eval()(images).numpy()
+        outputs[family] = model.eval()(pixels("images", family)).numpy()
 """
 
 

@@ -24,7 +24,7 @@ SCRIPT = f"""
 import torch
 import_torchvision()  # transformers' image classes import torchvision
 from transformers import (DeiTConfig, DeiTForImageClassification, DeiTForImageClassificationWithTeacher, ViTConfig,
-                          ViTForImageClassification, ViTModel)
+                          ViTForImageClassification, ViTModel, DeiTImageProcessor, ViTImageProcessor)
 
 sizes = {SIZES!r}
 labels = {LABELS!r}
@@ -35,10 +35,18 @@ def randomise(model):
             parameter.normal_(1.0 if name.endswith("layernorm_before.weight") else 0.0, 0.3)
     return model.eval()
 
-def run(name, model, key="logits"):
+def normalised(images, processor):  # keras_vit's [-1, 1] images as the image processor's mean and std give them
+    mean = torch.tensor(processor.image_mean).view(1, 3, 1, 1)
+    std = torch.tensor(processor.image_std).view(1, 3, 1, 1)
+    return ((torch.from_numpy(images).permute(0, 3, 1, 2) + 1) / 2 - mean) / std
+
+def run(name, model, key="logits", processor=None):
     model.save_pretrained(f"{{workdir}}/{{name}}")
+    if processor is not None:  # Facebook's DeiT repositories: ImageNet's mean and std in preprocessor_config.json
+        processor.save_pretrained(f"{{workdir}}/{{name}}")
+    processor = processor or ViTImageProcessor()  # none saved: the processors' defaults (0.5, 0.5) hold
     for size in (32, 48, 24):
-        pixels = torch.from_numpy(inputs[f"images{{size}}"]).permute(0, 3, 1, 2)
+        pixels = normalised(inputs[f"images{{size}}"], processor)
         with torch.no_grad():
             out = model(pixel_values=pixels, interpolate_pos_encoding=size != 32)
         outputs[f"{{name}}{{size}}"] = getattr(out, key).numpy()
@@ -58,6 +66,8 @@ run("deit", randomise(DeiTForImageClassificationWithTeacher(deit)))
 deit_tanh = DeiTConfig(**sizes, intermediate_size=64, num_labels=3, hidden_act="gelu_pytorch_tanh", layer_norm_eps=1e-6)
 run("deit_tanh", randomise(DeiTForImageClassificationWithTeacher(deit_tanh)))
 run("deit_one_head", randomise(DeiTForImageClassification(deit)))
+imagenet = DeiTImageProcessor(image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225])
+run("deit_imagenet", randomise(DeiTForImageClassificationWithTeacher(deit)), processor=imagenet)
 """
 
 
@@ -203,7 +213,7 @@ def test_deit_for_image_classification_logits_match(reference, images):
     assert relative_error(resized.predict(images["images48"], verbose=0), want["deit_one_head48"]) <= TOLERANCE
 
 
-@pytest.mark.parametrize("name", ["deit", "deit_tanh"])
+@pytest.mark.parametrize("name", ["deit", "deit_tanh", "deit_imagenet"])
 def test_deit_with_teacher_logits_are_the_mean_of_its_two_heads(reference, images, name):
     workdir, want = reference
     model = model_from_checkpoint(workdir / name, classifier_activation=None)
@@ -228,16 +238,22 @@ def test_the_adapter_is_found_from_the_config(reference):
 EXPORT_SCRIPT = """
 import torch
 import_torchvision()
-from transformers import DeiTForImageClassificationWithTeacher, ViTForImageClassification, ViTModel
+from transformers import AutoImageProcessor, DeiTForImageClassificationWithTeacher, ViTForImageClassification, ViTModel
 
-pixels = torch.from_numpy(inputs["images32"]).permute(0, 3, 1, 2)
+def pixels(name):  # keras_vit's [-1, 1] images as the exported preprocessor_config.json says to give them
+    processor = AutoImageProcessor.from_pretrained(f"{workdir}/{name}")
+    assert processor.do_rescale and abs(processor.rescale_factor - 1 / 255) < 1e-12 and processor.do_normalize
+    mean = torch.tensor(processor.image_mean).view(1, 3, 1, 1)
+    std = torch.tensor(processor.image_std).view(1, 3, 1, 1)
+    return ((torch.from_numpy(inputs["images32"]).permute(0, 3, 1, 2) + 1) / 2 - mean) / std
+
 for name, cls in (("vit", ViTForImageClassification), ("deit", DeiTForImageClassificationWithTeacher)):
     model = cls.from_pretrained(f"{workdir}/{name}").eval()
     with torch.no_grad():
-        outputs[name] = model(pixel_values=pixels).logits.numpy()
+        outputs[name] = model(pixel_values=pixels(name)).logits.numpy()
 features = ViTModel.from_pretrained(f"{workdir}/features").eval()
 with torch.no_grad():
-    outputs["features"] = features(pixel_values=pixels).last_hidden_state.numpy()
+    outputs["features"] = features(pixel_values=pixels("features")).last_hidden_state.numpy()
 """
 
 
@@ -249,7 +265,7 @@ def test_export_back_to_transformers_gives_the_same_logits(reference, images, tm
     # a model without its head (transformers' ViTModel).
     np.savez(tmp_path / "official.npz", **numpy_reference.random_checkpoint(classes=5))
     vit = keras_vit.ViT(**_vit_sizes(), weights=str(tmp_path / "official.npz"), classifier_activation=None)
-    deit = model_from_checkpoint(workdir / "deit", classifier_activation=None)
+    deit = model_from_checkpoint(workdir / "deit_imagenet", classifier_activation=None)  # ImageNet pixels
     features = keras_vit.ViT(**_vit_sizes(), weights=str(tmp_path / "official.npz"), include_top=False)
     exported = tmp_path / "exported"
     keras_vit.export_transformers(vit, exported / "vit", class_names=LABELS)
