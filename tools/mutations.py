@@ -595,6 +595,28 @@ MUTATIONS = [
         ("tests/pretraining/test_targets.py",),
         "MPP top colour edge its own bin",
     ),
+    # --- pixel statistics
+    M(
+        L + "pixel_normalization.py",
+        "shift = keras.ops.convert_to_tensor([(0.5 - m) / s for m, s in zip(self.mean, self.std)], dtype)",
+        "shift = keras.ops.convert_to_tensor([(0.5 - m) for m, s in zip(self.mean, self.std)], dtype)",
+        ("tests/layers/test_pixel_normalization.py",),
+        "pixel shift not divided by the std",
+    ),
+    M(
+        "keras_vit/models/from_checkpoint.py",
+        'return "imagenet" if info.get("distilled") or info.get("layer_scale") else "inception"',
+        'return "inception"',
+        ("tests/weights/test_timm_format.py::test_facebook_deit_files",),
+        "DeiT state dicts taken as [-1, 1] pixels",
+    ),
+    M(
+        "keras_vit/weights/hub.py",
+        "            _fetch(repo_id, PREPROCESSOR, revision)\n",
+        "            pass\n",
+        ("tests/weights/test_hub.py::test_a_repositorys_preprocessor_config_gives_the_pixel_statistics",),
+        "hf:// ignores preprocessor_config.json",
+    ),
     # --- CPU flags
     M(
         "keras_vit/deploy/cpu.py",
