@@ -133,7 +133,8 @@ def add_arguments(parser):
         action=argparse.BooleanOptionalAction,
         dest="jit_compile",
         default=None,
-        help="compile the train step with XLA (default: the recipe's; on for all but fmnist-long)",
+        help="compile the train step (XLA; torch.compile on torch). Default: the recipe's; on for all but fmnist-long, "
+        "off on the torch backend",
     )
     g.add_argument("--out", default=None, help="parent folder of the run folders (default: runs)")
     g.add_argument("--name", default=None, help="run folder name (default: <model>-<time>); reuse it to resume")

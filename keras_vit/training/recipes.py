@@ -253,7 +253,9 @@ class TrainConfig:
     strategy: str = "auto"
     tpu: str | None = None
     mixed_precision: str | None = None
-    jit_compile: bool = True
+    # None: XLA on TensorFlow and JAX, eager on torch (Keras's own "auto" there: torch.compile spends minutes tracing
+    # a ViT before its first step); True on torch asks for torch.compile.
+    jit_compile: bool | None = None
     out: str = "runs"
     name: str | None = None
     save_saved_model: bool = True

@@ -30,9 +30,12 @@ class Distribution:
     def resolve_jit(self, jit_compile):
         """`jit_compile`, unless the strategy replicates over several CPU devices or workers.
 
+        `None` is the backend's default: XLA on TensorFlow and JAX, eager on torch (as Keras's `"auto"`).
         XLA cannot compile a train step whose replicas' variables live on different CPU devices (TensorFlow's
         "variable on a different device" limitation), so such runs fall back to TensorFlow's own kernels.
         """
+        if jit_compile is None:
+            jit_compile = keras.backend.backend() != "torch"
         if not jit_compile or self.strategy is None or self.num_replicas == 1:
             return jit_compile
         devices = getattr(self.strategy.extended, "worker_devices", ())

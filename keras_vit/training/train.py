@@ -1,7 +1,7 @@
 """The one training entry: `train(config)` (the CLI, the examples and the experiments call it).
 
 It loads the data, builds the model inside the distribution strategy's scope, compiles it with the
-recipe's optimizer and schedule (`jit_compile=True` by default), fits with few-shot evaluation,
+recipe's optimizer and schedule (XLA by default; eager on torch), fits with few-shot evaluation,
 backup-and-restore, a best-model checkpoint, TensorBoard and CSV logs, evaluates on the test split, and
 writes under `out/name/`:
 

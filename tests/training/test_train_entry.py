@@ -46,6 +46,8 @@ def test_two_step_fit_on_real_images(tmp_path):
     model = result.model
     assert result.steps_per_epoch == 2 and result.epochs == 1
     assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 2
+    # The recipe's default compiles with XLA on TensorFlow and JAX, and stays eager on torch (Keras's "auto" there).
+    assert model.jit_compile is (keras.backend.backend() != "torch")
     # The reported test accuracy, recomputed independently from the raw images.
     x_test, y_test = data.test
     probs = model.predict(preprocess_input(np.repeat(x_test[..., None], 3, axis=-1)), verbose=0)
