@@ -13,7 +13,7 @@ fraction of "local" heads: heads whose mean distance is below half that of unifo
 
     python examples/attention_distance.py --minutes 8          # 8 minutes of training per model
     python examples/attention_distance.py --minutes 0 --epochs 8   # 8 epochs each, however long they take
-    python examples/attention_distance.py --quick              # smoke run: 20 steps each
+    python examples/attention_distance.py --quick              # smoke run: 5 steps of 32 each
 """
 
 import argparse
@@ -63,7 +63,7 @@ def measure(args):
         verbose=2,
     )
     if args.quick:
-        common.update(epochs=1, steps_per_epoch=20, time_budget_min=None, val_size=500)
+        common.update(epochs=1, steps_per_epoch=5, batch_size=32, time_budget_min=None, val_size=500)
     images = test_images(args.images)
     results = {}
     for label, name in MODELS.items():
@@ -108,7 +108,7 @@ def main(argv=None):
     parser.add_argument("--images", type=int, default=128, help="test images averaged over (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="output folder (default: a temporary folder)")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 1 epoch of 20 steps per model")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 epoch of 5 steps of 32 per model")
     args = parser.parse_args(argv)
     args.out = args.out or tempfile.mkdtemp(prefix="attention_distance_")
     os.makedirs(args.out, exist_ok=True)
