@@ -46,3 +46,68 @@ def test_attention_distance_quick_run(tmp_path, capsys):
         assert (distances >= 0).all() and (distances <= np.hypot(24, 24)).all()
     assert (tmp_path / "attention_distance.png").stat().st_size > 0
     assert "| layer | ViT: local heads | hybrid: local heads |" in out
+
+
+def test_data_size_spearman_matches_scipy_with_ties():
+    from scipy import stats
+
+    data_size = _example("data_size")
+    a = [0.41, 0.37, 0.37, 0.51, 0.2, 0.9]
+    b = [0.10, 0.15, 0.14, 0.10, 0.3, 0.8]
+    assert data_size.spearman(a, b) == pytest.approx(stats.spearmanr(a, b).statistic, abs=1e-12)
+    assert data_size.spearman([1, 2, 3], [30, 20, 10]) == pytest.approx(-1.0)
+
+
+def test_data_size_subsets_are_nested_and_keep_validation_apart():
+    from keras_vit.data import Data
+
+    data_size = _example("data_size")
+    x = np.arange(100, dtype="float32").reshape(100, 1, 1, 1)
+    data = Data((x, np.arange(100) % 10), None, (x[:5], np.zeros(5)), 10, (1, 1, 1), None, "toy")
+    small, large = (data_size.subset(data, n, seed=3, val_size=20) for n in (10, 40))
+    assert small.train[0].shape == (10, 1, 1, 1) and large.train[0].shape == (40, 1, 1, 1)
+    np.testing.assert_array_equal(large.train[0][:10], small.train[0])  # nested: the first 10 of the 40
+    assert not set(large.train[0].ravel()) & set(large.val[0].ravel())  # validation never trained on
+    assert set(data_size.subset(data, 10, seed=4).train[0].ravel()) != set(small.train[0].ravel())
+    with pytest.raises(ValueError, match="exceed the 100 available"):
+        data_size.subset(data, 90, seed=0, val_size=20)
+
+
+def test_data_size_schedule_caps_images_seen_and_epochs():
+    data_size = _example("data_size")
+    # 1,000 images in batches of 128: 8 steps per epoch; 15 epochs (15,360 images) fit under 20,000.
+    assert data_size.schedule_for(1000, 128, 15, 20_000) == (15, 8)
+    # 60,000 images: 469 steps per epoch; 20,000 images seen are a third of an epoch, so one epoch.
+    assert data_size.schedule_for(60_000, 128, 15, 20_000) == (1, 469)
+    assert data_size.schedule_for(10_000, 100, 15, 20_000) == (2, 100)
+
+
+def test_data_size_close_points_and_aggregate():
+    data_size = _example("data_size")
+    assert data_size.close_pairs({"a": 0.800, "b": 0.805, "c": 0.900}, 1.0) == {"a", "b"}
+    assert data_size.close_pairs({"a": 0.800, "b": 0.811}, 1.0) == set()
+    rows = [dict(model="a", size=10, test_accuracy=v) for v in (0.5, 0.7)] + [
+        dict(model="b", size=10, test_accuracy=0.4)
+    ]
+    mean, std, seeds = data_size.aggregate(rows)[("a", 10)]
+    assert (mean, seeds) == (pytest.approx(0.6), 2) and std == pytest.approx(0.1)
+    assert data_size.aggregate(rows)[("b", 10)] == (pytest.approx(0.4), 0.0, 1)
+
+
+@pytest.mark.tf_only
+@pytest.mark.slow
+def test_data_size_quick_run(tmp_path, capsys):
+    import csv
+
+    data_size = _example("data_size")
+    models = ["bit_fmnist", "vit_fmnist", "vit_fmnist_hybrid", "deit_fmnist_distilled"]
+    assert data_size.main(["--quick", "--models", *models, "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    rows = list(csv.DictReader(open(tmp_path / "data_size.csv")))
+    assert [r["model"] for r in rows] == models and {r["size"] for r in rows} == {"500"}
+    # The distilled student was trained against the ResNet of the same images (its teacher file exists).
+    assert (tmp_path / "bit_fmnist-n500-s0" / "model.keras").exists() and rows[-1]["fewshot_5"] == ""
+    fewshot = [r for r in rows if r["fewshot_5"]]
+    rho = data_size.spearman([float(r["fewshot_5"]) for r in fewshot], [float(r["test_accuracy"]) for r in fewshot])
+    assert f"{len(fewshot)} runs: {rho:.3f}" in out
+    assert (tmp_path / "data_size.png").stat().st_size > 0
