@@ -100,14 +100,84 @@ def test_data_size_quick_run(tmp_path, capsys):
     import csv
 
     data_size = _example("data_size")
-    models = ["bit_fmnist", "vit_fmnist", "vit_fmnist_hybrid", "deit_fmnist_distilled"]
+    models = ["bit_fmnist_s2", "vit_fmnist", "vit_fmnist_hybrid", "deit_fmnist_distilled"]
     assert data_size.main(["--quick", "--models", *models, "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     rows = list(csv.DictReader(open(tmp_path / "data_size.csv")))
     assert [r["model"] for r in rows] == models and {r["size"] for r in rows} == {"500"}
     # The distilled student was trained against the ResNet of the same images (its teacher file exists).
-    assert (tmp_path / "bit_fmnist-n500-s0" / "model.keras").exists() and rows[-1]["fewshot_5"] == ""
+    assert (tmp_path / "bit_fmnist_s2-n500-s0" / "model.keras").exists() and rows[-1]["fewshot_5"] == ""
     fewshot = [r for r in rows if r["fewshot_5"]]
     rho = data_size.spearman([float(r["fewshot_5"]) for r in fewshot], [float(r["test_accuracy"]) for r in fewshot])
     assert f"{len(fewshot)} runs: {rho:.3f}" in out
     assert (tmp_path / "data_size.png").stat().st_size > 0
+
+
+def test_data_size_distilled_sweep_learns_from_the_resnet_sweep_at_its_chosen_rate(tmp_path, monkeypatch):
+    """Every run's teacher is the ResNet trained on the same images: in the sweep, the ResNet's sweep run at the
+    rate its sweep chose (validation accuracy, here a fake that prefers 3e-3 for the ResNet and 1e-3 for the ViT)."""
+    import argparse
+    import types
+
+    from keras_vit.data import Data
+
+    data_size = _example("data_size")
+    calls = []
+
+    def fake_train(recipe, data, model, name, lr, teacher, **kwargs):
+        calls.append(dict(model=model, name=name, lr=lr, teacher=teacher, test=len(data.test[0])))
+        best = 3e-3 if model == data_size.TEACHER else 1e-3
+        return types.SimpleNamespace(test_accuracy=0.9 if lr == best else 0.5, fewshot={}, train_time_s=1.0)
+
+    monkeypatch.setattr(data_size, "train", fake_train)
+    n = 10 + data_size.SWEEP_VAL
+    data = Data(
+        (np.zeros((n, 2, 2, 1)), np.arange(n) % 2), None, (np.zeros((3, 2, 2, 1)), [0, 1, 0]), 2, (2, 2, 1), None, "toy"
+    )
+    args = argparse.Namespace(
+        models=[data_size.TEACHER, data_size.DISTILLED],
+        lrs=[1e-3, 3e-3],
+        sizes=[10],
+        seeds=1,
+        quick=False,
+        resume=False,
+        out=str(tmp_path),
+        batch_size=4,
+        max_epochs=2,
+        images_seen=100,
+        sweep_size=10,
+        close=1.0,
+    )
+    rows, lrs = data_size.measure(data, args)
+    assert lrs == {data_size.TEACHER: 3e-3, data_size.DISTILLED: 1e-3}
+    sweep = [c for c in calls if c["model"] == data_size.DISTILLED and "-lr" in c["name"]]
+    want = os.path.join(str(tmp_path), f"{data_size.TEACHER}-n10-s0-lr0.003", "model.keras")
+    assert [c["teacher"] for c in sweep] == [want, want]
+    # A sweep run is scored on the held-out images, which take the test split's place; a recorded run is not.
+    assert {c["test"] for c in calls if "-lr" in c["name"]} == {data_size.SWEEP_VAL}
+    recorded = [c for c in calls if "-lr" not in c["name"]]
+    assert [c["teacher"] for c in recorded] == [
+        None,
+        os.path.join(str(tmp_path), f"{data_size.TEACHER}-n10-s0", "model.keras"),
+    ]
+    assert {c["test"] for c in recorded} == {3} and [r["lr"] for r in rows] == [3e-3, 1e-3]
+
+
+def test_data_size_resume_reads_back_only_runs_of_the_same_schedule(tmp_path):
+    import json
+
+    data_size = _example("data_size")
+    run = tmp_path / "vit_fmnist-n1000-s0"
+    run.mkdir()
+    saved = dict(
+        config=dict(lr=3e-3, epochs=20, steps_per_epoch=8),
+        test_accuracy=0.81,
+        fewshot={"5shot": 0.7},
+        train_time_s=12.5,
+    )
+    (run / "results.json").write_text(json.dumps(saved))
+    done = data_size.finished_run(str(tmp_path), "vit_fmnist-n1000-s0", 3e-3, 20, 8)
+    assert (done.test_accuracy, done.fewshot, done.train_time_s) == (0.81, {5: 0.7}, 12.5)
+    assert data_size.finished_run(str(tmp_path), "vit_fmnist-n1000-s0", 1e-3, 20, 8) is None
+    assert data_size.finished_run(str(tmp_path), "vit_fmnist-n1000-s0", 3e-3, 10, 8) is None
+    assert data_size.finished_run(str(tmp_path), "vit_fmnist-n3000-s0", 3e-3, 20, 8) is None

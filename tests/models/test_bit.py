@@ -180,10 +180,13 @@ def test_constructor_and_create_model_build_the_preset():
     assert keras_vit.BiTResNet50x1.variant == "BiT-R50x1"
 
 
-def test_fmnist_preset_is_a_small_model():
-    build, arguments = keras_vit.models.catalog.small_models()["bit_fmnist"]
-    model = build(classes=10, name="bit_fmnist", **arguments)
+@pytest.mark.parametrize("name, first_map", [("bit_fmnist", 28), ("bit_fmnist_s2", 14)])
+def test_fmnist_presets_are_small_models(name, first_map):
+    build, arguments = keras_vit.models.catalog.small_models()[name]
+    model = build(classes=10, name=name, **arguments)
     assert model.input_shape == (None, 28, 28, 3) and model.output_shape == (None, 10)
+    # The root's stride sets the first stage's map; the last stage is two stride-2 units further down.
+    assert model.get_layer("root_block").output.shape[1:3] == (first_map, first_map)
 
 
 def test_unit_macs_closed_form():
