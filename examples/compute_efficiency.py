@@ -7,19 +7,28 @@ so the result does not depend on the machine's speed), each through `keras_vit.t
   128 (1, 2 and 4 heads, MLP twice the width; width 128 is `vit_fmnist_p7` itself);
 - `vit_fmnist`, the plain ViT on 49 tokens of 4×4 pixels (width 96, 4 blocks);
 - `hybrid_fmnist` of examples/hybrid_vs_vit.py (the `vit_fmnist_p7` Transformer on a tiny ResNet's 4×4 map);
-- `vit_fmnist_cs4`, the default model (four 3×3 convolutions, then the `vit_fmnist` Transformer on 49 tokens).
+- `vit_fmnist_cs4`, the default model (four 3×3 convolutions, then the `vit_fmnist` Transformer on 49 tokens);
+- BiT ResNets v2 for 28-px images (the paper's baseline) at three depths and widths: `bit_fmnist_s2` (a 3×3
+  stride-2 root, three one-unit stages, width ×0.5), the same with two units per stage, and at width ×1. They
+  train without XLA: TensorFlow's oneDNN convolutions run 1.5× XLA's on a CPU (examples/train_throughput.py).
+
+The ViT:ResNet compute ratio at equal accuracy (the paper: ViT needs 2–4× less) is read off the two families'
+Pareto fronts (the models no cheaper model of the family beats), interpolated linearly in log compute between
+neighbouring front points, at each front point's accuracy that the other front also spans.
 
 Training compute = 3 × forward FLOPs per image × images seen (epochs × steps × batch): the backward pass costs
 about twice the forward one. The script prints a table (parameters, forward GFLOPs per image, training compute,
 test accuracy, 5-shot linear accuracy) and writes `compute_efficiency.png` (accuracy against compute, log scale)
 and `compute_efficiency.json` to `--out`.
 
-    python examples/compute_efficiency.py                 # 3 epochs per model (the README table)
-    python examples/compute_efficiency.py --quick         # smoke run: 20 steps each
+    python examples/compute_efficiency.py                 # 3 epochs per model (docs/REPRODUCTION.md)
+    python examples/compute_efficiency.py --families ResNet --epochs 2
+    python examples/compute_efficiency.py --quick         # smoke run: 20 steps each, 500 test images
 """
 
 import argparse
 import json
+import math
 import os
 import shlex
 import sys
@@ -28,11 +37,16 @@ import tempfile
 from hybrid_vs_vit import hybrid_fmnist  # the script's folder is on sys.path when it runs
 
 import keras_vit
+from keras_vit.data import load as load_data
 from keras_vit.models import catalog
+from keras_vit.models.bit import build_bit
 from keras_vit.models.flops import count_flops
-from keras_vit.training import MODELS, train
+from keras_vit.training import MODELS, get_recipe, train
 
 SHOTS = (1, 5, 10, 25)
+FAMILIES = ("ViT", "hybrid", "conv stem", "ResNet")
+# (blocks, width factor) of the ResNet rows, on bit_fmnist_s2's 28-px layout.
+RESNETS = (((1, 1, 1), 0.5), ((2, 2, 2), 0.5), ((1, 1, 1), 1))
 
 
 def p7_at_width(width):
@@ -50,6 +64,54 @@ def p7_at_width(width):
     return name, constructor
 
 
+def bit_at(blocks, width_factor):
+    """A constructor for `bit_fmnist_s2` with `blocks` units per stage at `width_factor`."""
+    # No "." in a model name: create_model reads "name.tag" as timm's pretrained tag.
+    name = f"bit_fmnist_s2_{''.join(map(str, blocks))}_w{width_factor:g}".replace(".", "p")
+
+    def constructor(weights=None, image_size=None, classes=10, **kwargs):
+        layout = dict(image_size=image_size or 28, root_kernel_size=3, root_stride=2, root_pool=False)
+        return build_bit(blocks=blocks, width_factor=width_factor, classes=classes, name=name, **layout, **kwargs)
+
+    return name, constructor
+
+
+def pareto_front(points):
+    """The (compute, accuracy) points that no cheaper-or-equal point matches or beats, by increasing compute."""
+    front = []
+    for compute, accuracy in sorted(points, key=lambda p: (p[0], -p[1])):
+        if not front or accuracy > front[-1][1]:
+            front.append((compute, accuracy))
+    return front
+
+
+def compute_at(front, accuracy):
+    """The compute a Pareto front needs for `accuracy`, linear in log compute between its neighbouring points;
+    None outside the accuracies the front spans."""
+    for (c0, a0), (c1, a1) in zip(front, front[1:]):
+        if a0 <= accuracy <= a1:
+            t = (accuracy - a0) / (a1 - a0)
+            return math.exp(math.log(c0) + t * (math.log(c1) - math.log(c0)))
+    if front and accuracy == front[0][1]:
+        return front[0][0]
+    return None
+
+
+def compute_ratios(rows, family="ViT", baseline="ResNet"):
+    """[(accuracy, family's compute, baseline's compute, baseline / family)] at every front point's accuracy
+    (of either family) that both fronts span: > 1 where `family` needs less compute for the same accuracy."""
+    fronts = {
+        f: pareto_front([(r["train_tflops"], r["test_accuracy"]) for r in rows if r["family"] == f])
+        for f in (family, baseline)
+    }
+    ratios = []
+    for accuracy in sorted({a for front in fronts.values() for _, a in front}):
+        mine, theirs = (compute_at(fronts[f], accuracy) for f in (family, baseline))
+        if mine is not None and theirs is not None:
+            ratios.append((accuracy, mine, theirs, theirs / mine))
+    return ratios
+
+
 def plot(rows, path):
     import matplotlib
     import matplotlib.ticker
@@ -57,7 +119,7 @@ def plot(rows, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colours = {"ViT": "tab:blue", "hybrid": "tab:orange", "conv stem": "tab:green"}
+    colours = {"ViT": "tab:blue", "hybrid": "tab:orange", "conv stem": "tab:green", "ResNet": "tab:red"}
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for family, colour in colours.items():
         points = [r for r in rows if r["family"] == family]
@@ -96,6 +158,8 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="folder for the runs, the plot and the JSON (default: temporary)")
+    parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=FAMILIES, help="rows to train")
+    parser.add_argument("--models", nargs="+", default=None, help="only these of the families' models (names)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 epoch of 20 steps per model")
     args = parser.parse_args(argv)
 
@@ -110,8 +174,12 @@ def main(argv=None):
         out=out,
         verbose=2,
     )
+    recipe = get_recipe("fmnist")
+    # Loaded once, as `train` would: the recipe's validation split of the training images, by the seed.
+    data = load_data(recipe.dataset, recipe.data_dir, recipe.val_size, args.seed, recipe.holdout)
     if args.quick:
-        common.update(epochs=1, steps_per_epoch=20, val_size=500)
+        common.update(epochs=1, steps_per_epoch=20)
+        data.test = tuple(a[:500] for a in data.test)
 
     models = []
     for width in (32, 64):
@@ -125,10 +193,20 @@ def main(argv=None):
         ("hybrid_fmnist", "hybrid"),
         ("vit_fmnist_cs4", "conv stem"),
     ]
+    for blocks, width_factor in RESNETS:
+        name, constructor = bit_at(blocks, width_factor)
+        catalog.register(name, constructor)
+        models.append((name, "ResNet"))
+    models = [(n, f) for n, f in models if f in args.families and (args.models is None or n in args.models)]
+    if args.models and len(models) < len(args.models):
+        known = ", ".join(n for n, _ in models)
+        parser.error(f"--models: not all of {args.models} are models of --families {args.families} (those: {known})")
 
     rows = []
     for name, family in models:
-        result = train("fmnist", model=name, name=name, **common)
+        # The convolutional ResNets train without XLA (faster on CPU), the others with the recipe's default.
+        jit = dict(jit_compile=False) if family == "ResNet" else {}
+        result = train("fmnist", data=data, model=name, name=name, **jit, **common)
         # count_flops is 2 × count_macs: FLOPs (multiplies and adds counted apart) of the matrix products
         # (convolutions, dense layers, attention), per image, forward pass only.
         flops = count_flops(result.model)
@@ -163,6 +241,15 @@ def main(argv=None):
             f"| `{r['model']}` | {r['params']:,} | {r['forward_gflops']:.4f} | {r['train_tflops']:.2f} | "
             f"{r['test_accuracy']:.4f} | {r['fewshot']['5shot']:.4f} | {r['train_time_s']:.0f} |"
         )
+    ratios = compute_ratios(rows)
+    if ratios:
+        print("\nViT:ResNet compute at equal accuracy (Pareto fronts, interpolated in log compute):")
+        print("| test accuracy | ViT (TFLOPs) | ResNet (TFLOPs) | ResNet / ViT |")
+        print("|---:|---:|---:|---:|")
+        for accuracy, vit, resnet, ratio in ratios:
+            print(f"| {accuracy:.4f} | {vit:.2f} | {resnet:.2f} | {ratio:.2f} |")
+    elif {"ViT", "ResNet"} <= {r["family"] for r in rows}:
+        print("\nViT:ResNet compute ratio: the two Pareto fronts span no common accuracy (no ratio to read off).")
     print(f"Plot: {os.path.join(out, 'compute_efficiency.png')}")
     print(f"Table: {os.path.join(out, 'compute_efficiency.json')}")
     return 0

@@ -3,6 +3,7 @@ they cannot rot."""
 
 import importlib.util
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -11,6 +12,8 @@ EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 
 
 def _example(name):
+    if EXAMPLES not in sys.path:  # as when the script runs: its folder first on the path (its sibling imports)
+        sys.path.insert(0, EXAMPLES)
     spec = importlib.util.spec_from_file_location(name, os.path.join(EXAMPLES, f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -181,3 +184,58 @@ def test_data_size_resume_reads_back_only_runs_of_the_same_schedule(tmp_path):
     assert data_size.finished_run(str(tmp_path), "vit_fmnist-n1000-s0", 1e-3, 20, 8) is None
     assert data_size.finished_run(str(tmp_path), "vit_fmnist-n1000-s0", 3e-3, 10, 8) is None
     assert data_size.finished_run(str(tmp_path), "vit_fmnist-n3000-s0", 3e-3, 20, 8) is None
+
+
+def test_compute_efficiency_pareto_front_drops_dominated_models():
+    ce = _example("compute_efficiency")
+    points = [(4.0, 0.80), (1.0, 0.70), (2.0, 0.65), (8.0, 0.90), (8.0, 0.85), (16.0, 0.88)]
+    assert ce.pareto_front(points) == [(1.0, 0.70), (4.0, 0.80), (8.0, 0.90)]
+
+
+def test_compute_efficiency_interpolates_in_log_compute():
+    ce = _example("compute_efficiency")
+    front = [(1.0, 0.70), (4.0, 0.80), (8.0, 0.90)]
+    assert ce.compute_at(front, 0.75) == pytest.approx(2.0)  # halfway in accuracy: the geometric mean of 1 and 4
+    assert ce.compute_at(front, 0.80) == pytest.approx(4.0)
+    assert ce.compute_at(front, 0.875) == pytest.approx(4.0 * 2**0.75)
+    assert ce.compute_at(front, 0.70) == pytest.approx(1.0)
+    assert ce.compute_at(front, 0.95) is None and ce.compute_at(front, 0.60) is None
+
+
+def test_compute_efficiency_ratio_of_a_resnet_front_twice_as_costly():
+    ce = _example("compute_efficiency")
+    vit = [dict(family="ViT", train_tflops=c, test_accuracy=a) for c, a in [(1.0, 0.70), (4.0, 0.80), (3.0, 0.60)]]
+    resnet = [dict(family="ResNet", train_tflops=c, test_accuracy=a) for c, a in [(2.0, 0.75), (8.0, 0.85)]]
+    ratios = ce.compute_ratios(vit + resnet)
+    # Common accuracies: 0.75 (ResNet's point; ViT at sqrt(1 · 4) = 2) and 0.80 (ViT's; ResNet at sqrt(2 · 8) = 4).
+    assert [r[0] for r in ratios] == [0.75, 0.80]
+    assert [r[1:] for r in ratios] == [pytest.approx((2.0, 2.0, 1.0)), pytest.approx((4.0, 4.0, 1.0))]
+    cheaper = [dict(r, train_tflops=r["train_tflops"] / 2) for r in vit]
+    assert [r[3] for r in ce.compute_ratios(cheaper + resnet)] == pytest.approx([2.0, 2.0])
+    assert ce.compute_ratios(vit) == []
+
+
+@pytest.mark.tf_only
+@pytest.mark.slow
+def test_compute_efficiency_quick_run(tmp_path, capsys):
+    import json
+
+    ce = _example("compute_efficiency")
+    from keras_vit.models.flops import count_flops
+
+    models = ["vit_fmnist_p7_w32", "bit_fmnist_s2_111_w0p5"]
+    assert ce.main(["--quick", "--families", "ViT", "ResNet", "--models", *models, "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    rows = json.load(open(tmp_path / "compute_efficiency.json"))["rows"]
+    assert [(r["model"], r["family"]) for r in rows] == list(zip(models, ["ViT", "ResNet"]))
+    # bit_fmnist_s2's 33.4 MFLOPs; two units per stage and width ×1 cost more.
+    assert rows[1]["forward_gflops"] == pytest.approx(0.0334, abs=1e-4)
+    flops = [count_flops(ce.bit_at(blocks, width)[1]()) for blocks, width in ce.RESNETS]
+    assert flops[0] == pytest.approx(1e9 * rows[1]["forward_gflops"]) and flops[0] < flops[1] < flops[2]
+    assert all(r["images_seen"] == 20 * 128 for r in rows)
+    ratios = ce.compute_ratios(rows)
+    if ratios:
+        assert all(f"| {a:.4f} | {v:.2f} | {r:.2f} | {q:.2f} |" in out for a, v, r, q in ratios)
+    else:
+        assert "span no common accuracy" in out
+    assert (tmp_path / "compute_efficiency.png").stat().st_size > 0
