@@ -176,7 +176,7 @@ def main(argv=None):
     )
     recipe = get_recipe("fmnist")
     # Loaded once, as `train` would: the recipe's validation split of the training images, by the seed.
-    data = load_data(recipe.dataset, recipe.data_dir, recipe.val_size, args.seed, recipe.holdout)
+    data = load_data(recipe.dataset, recipe.data_dir, 500 if args.quick else recipe.val_size, args.seed, recipe.holdout)
     if args.quick:
         common.update(epochs=1, steps_per_epoch=20)
         data.test = tuple(a[:500] for a in data.test)

@@ -355,7 +355,9 @@ def main(argv=None):
     parser.add_argument(
         "--resume", action="store_true", help="read back the runs already in --out (same lr and schedule)"
     )
-    parser.add_argument("--quick", action="store_true", help="smoke run: 500 images, 1 epoch of 2 steps, one seed")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 500 images, 1 epoch of 2 steps, one seed, 500 test images"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.seeds, args.batch_size = [500], 1, 32
@@ -365,7 +367,10 @@ def main(argv=None):
     args.models = sorted(args.models, key=list(MODELS.values()).index)
     register_models()
     start = time.time()
-    rows, lrs = measure(load_data("fashion_mnist"), args)
+    data = load_data("fashion_mnist")
+    if args.quick:
+        data.test = tuple(a[:500] for a in data.test)
+    rows, lrs = measure(data, args)
     report(rows, lrs, args, time.time() - start)
     return 0
 

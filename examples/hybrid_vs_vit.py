@@ -17,9 +17,10 @@ import sys
 import tempfile
 
 import keras_vit
+from keras_vit.data import load as load_data
 from keras_vit.models import catalog
 from keras_vit.models.flops import count_macs
-from keras_vit.training import MODELS, train
+from keras_vit.training import MODELS, get_recipe, train
 
 TRANSFORMER = ("hidden_size", "depth", "num_heads", "mlp_dim", "classifier")
 
@@ -59,12 +60,18 @@ def main(argv=None):
         out=args.out or tempfile.mkdtemp(prefix="hybrid_vs_vit_"),
         verbose=2,
     )
+    recipe = get_recipe("fmnist")
+    # Loaded once, as `train` would (the recipe's validation split); --quick tests on 500 images.
+    data = load_data(
+        recipe.dataset, recipe.data_dir, 500 if args.quick else recipe.val_size, recipe.seed, recipe.holdout
+    )
     if args.quick:
-        common.update(epochs=1, steps_per_epoch=20, time_budget_min=None, val_size=500)
+        common.update(epochs=1, steps_per_epoch=20, time_budget_min=None)
+        data.test = tuple(a[:500] for a in data.test)
 
     rows = []
     for name in ("vit_fmnist_p7", "hybrid_fmnist"):
-        result = train("fmnist", model=name, name=name, **common)
+        result = train("fmnist", data=data, model=name, name=name, **common)
         model = result.model
         rows.append(
             (

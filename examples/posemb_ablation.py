@@ -3,15 +3,16 @@
 The Transformer of the `vit_fmnist_p7` recipe model (16 tokens of 7×7 pixels, width 128, 6 blocks, GAP head)
 is trained five times with `posemb` "none", "learned" (1-D, the paper's default), "learned_2d" (a learned row
 and a learned column embedding, summed), "sincos2d" (fixed 2-D sine-cosine) and "relative" (the paper's 1-D
-relative position attention: no added embedding, each query also attends to a learned embedding per token offset, in every block): same recipe,
-same seed, the same fixed number of epochs (no time budget, so the result does not depend on the machine's
-speed), each through `keras_vit.training.train`. The script prints test accuracy and the few-shot linear
+relative position attention: no added embedding, each query also attends to a learned embedding per token
+offset, in every block): same recipe, the same fixed number of epochs (no time budget, so the result does not
+depend on the machine's speed), each through `keras_vit.training.train`, once per seed (`--seeds`, the same
+seeds for every kind). The script prints, as mean ± std over the seeds, test accuracy and the few-shot linear
 accuracy of the `pre_logits` representation (1, 5, 10, 25 images per class, 3 draws) beside the paper's
-ImageNet 5-shot figures for ViT-B/16.
+ImageNet 5-shot figures for ViT-B/16, so that the kinds' differences can be read against the seeds' spread.
 
-    python examples/posemb_ablation.py                # 3 epochs per model (the README table)
-    python examples/posemb_ablation.py --epochs 10
-    python examples/posemb_ablation.py --quick        # smoke run: 20 steps each
+    python examples/posemb_ablation.py                # 3 seeds of 2 epochs per model (docs/REPRODUCTION.md)
+    python examples/posemb_ablation.py --epochs 10 --seeds 1
+    python examples/posemb_ablation.py --quick        # smoke run: 20 steps each, one seed, 500 test images
 """
 
 import argparse
@@ -19,9 +20,12 @@ import shlex
 import sys
 import tempfile
 
+import numpy as np
+
 import keras_vit
+from keras_vit.data import load as load_data
 from keras_vit.models import catalog
-from keras_vit.training import MODELS, train
+from keras_vit.training import MODELS, get_recipe, train
 
 POSEMBS = ("none", "learned", "learned_2d", "sincos2d", "relative")
 SHOTS = (1, 5, 10, 25)
@@ -51,12 +55,36 @@ def p7_with_posemb(posemb):
     return constructor
 
 
+def mean_std(values):
+    """ "mean ± std" in percent of fractions (the population std over the seeds; just the mean for one seed)."""
+    values = 100 * np.asarray(values, dtype=float)
+    return f"{values.mean():.2f}" + (f" ± {values.std():.2f}" if len(values) > 1 else "")
+
+
+def table(runs):
+    """Markdown rows, one per posemb, from {posemb: [(params, test accuracy, {shots: accuracy}, seconds), ...]}."""
+    lines = []
+    for posemb, seeds in runs.items():
+        params = seeds[0][0]
+        label, paper = PAPER[posemb]
+        few = " | ".join(mean_std([fewshot[k] for _, _, fewshot, _ in seeds]) for k in SHOTS)
+        reference = f"{label} {paper:.3f}" if paper is not None else "—"
+        seconds = np.mean([s for *_, s in seeds])
+        lines.append(
+            f"| `{posemb}` | {params:,} | {mean_std([a for _, a, _, _ in seeds])} | {few} | {seconds:.0f} "
+            f"| {reference} |"
+        )
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=3, help="epochs per model (default: %(default)s)")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per model (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="the first seed")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per kind (default: %(default)s)")
     parser.add_argument("--out", default=None, help="run folder (default: a temporary folder)")
+    parser.add_argument("--posembs", nargs="+", default=list(POSEMBS), choices=POSEMBS, help="kinds to train")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 epoch of 20 steps per model")
     args = parser.parse_args(argv)
 
@@ -64,33 +92,38 @@ def main(argv=None):
         batch_size=args.batch_size,
         epochs=args.epochs,
         time_budget_min=None,
-        seed=args.seed,
         fewshot_shots=SHOTS,
         save_saved_model=False,
         out=args.out or tempfile.mkdtemp(prefix="posemb_ablation_"),
         verbose=2,
     )
-    if args.quick:
-        common.update(epochs=1, steps_per_epoch=20, val_size=500)
-
-    rows = []
-    for posemb in POSEMBS:
-        name = f"vit_fmnist_p7_{posemb}"
-        catalog.register(name, p7_with_posemb(posemb))
-        result = train("fmnist", model=name, name=name, **common)
-        rows.append((posemb, result.model.count_params(), result.test_accuracy, result.fewshot, result.train_time_s))
+    seeds = [args.seed] if args.quick else list(range(args.seed, args.seed + args.seeds))
+    recipe = get_recipe("fmnist")
+    runs = {posemb: [] for posemb in args.posembs}
+    for seed in seeds:
+        # The seed draws the validation split too, as `train` does when it loads the data itself.
+        data = load_data(recipe.dataset, recipe.data_dir, 500 if args.quick else recipe.val_size, seed, recipe.holdout)
+        if args.quick:
+            common.update(epochs=1, steps_per_epoch=20)
+            data.test = tuple(a[:500] for a in data.test)
+        for posemb in args.posembs:
+            name = f"vit_fmnist_p7_{posemb}"
+            catalog.register(name, p7_with_posemb(posemb))
+            result = train("fmnist", data=data, model=name, name=f"{name}-seed{seed}", seed=seed, **common)
+            runs[posemb].append(
+                (result.model.count_params(), result.test_accuracy, result.fewshot, result.train_time_s)
+            )
 
     print("\nCommand: python " + " ".join(shlex.quote(a) for a in sys.argv))
     steps = f" of {common['steps_per_epoch']} steps" if args.quick else ""
-    print(f"keras_vit {keras_vit.__version__}; {common['epochs']} epoch(s){steps} per model, seed {args.seed}")
+    print(
+        f"keras_vit {keras_vit.__version__}; {common['epochs']} epoch(s){steps} per model, "
+        f"seeds {', '.join(map(str, seeds))} (mean ± std, %)"
+    )
     shots = " | ".join(f"{k}-shot" for k in SHOTS)
     print(f"| posemb | params | test accuracy | {shots} | train time (s) | paper (ViT-B/16, ImageNet 5-shot) |")
     print("|---|---:|---:|" + "---:|" * len(SHOTS) + "---:|---|")
-    for posemb, params, accuracy, fewshot, seconds in rows:
-        label, paper = PAPER[posemb]
-        few = " | ".join(f"{fewshot[k]:.4f}" for k in SHOTS)
-        reference = f"{label} {paper:.3f}" if paper is not None else "—"
-        print(f"| `{posemb}` | {params:,} | {accuracy:.4f} | {few} | {seconds:.0f} | {reference} |")
+    print("\n".join(table(runs)))
     return 0
 
 

@@ -239,3 +239,51 @@ def test_compute_efficiency_quick_run(tmp_path, capsys):
     else:
         assert "span no common accuracy" in out
     assert (tmp_path / "compute_efficiency.png").stat().st_size > 0
+
+
+def test_posemb_table_gives_mean_and_population_std_over_seeds():
+    ablation = _example("posemb_ablation")
+    shots = {k: 0.5 for k in ablation.SHOTS}
+    runs = {
+        "none": [(100, 0.80, shots, 10.0), (100, 0.84, {**shots, 5: 0.7}, 20.0)],
+        "learned": [(120, 0.9, shots, 5.0)],
+    }
+    none, learned = ablation.table(runs)
+    # mean 82 %, population std 2 %; 5-shot mean 60 ± 10; the time is the mean.
+    assert none.startswith("| `none` | 100 | 82.00 ± 2.00 | 50.00 ± 0.00 | 60.00 ± 10.00 |") and "| 15 |" in none
+    assert "No Pos. Emb. 0.614" in none
+    assert learned.startswith("| `learned` | 120 | 90.00 | 50.00 |") and "±" not in learned
+
+
+@pytest.mark.tf_only
+@pytest.mark.slow
+def test_posemb_ablation_quick_run(capsys):
+    ablation = _example("posemb_ablation")
+    assert ablation.main(["--quick", "--posembs", "none", "relative"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| `")]
+    assert [row.split("`")[1] for row in rows] == ["none", "relative"] and "seeds 0 (mean ± std, %)" in out
+    # Relative attention adds a learned embedding per token offset in every block; "none" adds nothing.
+    params = [int(row.split("|")[2].replace(",", "")) for row in rows]
+    assert params[1] > params[0]
+
+
+@pytest.mark.tf_only
+@pytest.mark.slow
+def test_masked_patch_prediction_quick_run(tmp_path, capsys):
+    mpp = _example("masked_patch_prediction")
+    assert mpp.main(["--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "| random init |" in out and "| MPP pre-trained |" in out
+    for run in ("full_scratch-seed0", "small_mpp-seed0"):
+        assert (tmp_path / run / "results.json").exists()
+    assert mpp.mean_std([0.5, 0.7]) == "60.00 ± 10.00" and mpp.mean_std([0.5]) == "50.00"
+
+
+@pytest.mark.tf_only
+@pytest.mark.slow
+def test_hybrid_vs_vit_quick_run(capsys):
+    hybrid = _example("hybrid_vs_vit")
+    assert hybrid.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "vit_fmnist_p7" in out and "hybrid_fmnist" in out
