@@ -27,6 +27,7 @@ and `compute_efficiency.json` to `--out`.
 """
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -37,11 +38,11 @@ import tempfile
 from hybrid_vs_vit import hybrid_fmnist  # the script's folder is on sys.path when it runs
 
 import keras_vit
-from keras_vit.data import load as load_data
 from keras_vit.models import catalog
 from keras_vit.models.bit import build_bit
 from keras_vit.models.flops import count_flops
 from keras_vit.training import MODELS, get_recipe, train
+from keras_vit.training.run import load_data
 
 SHOTS = (1, 5, 10, 25)
 FAMILIES = ("ViT", "hybrid", "conv stem", "ResNet")
@@ -174,9 +175,9 @@ def main(argv=None):
         out=out,
         verbose=2,
     )
+    # Loaded once, as `train` loads the recipe's data: its validation split of the training images, by the seed.
     recipe = get_recipe("fmnist")
-    # Loaded once, as `train` would: the recipe's validation split of the training images, by the seed.
-    data = load_data(recipe.dataset, recipe.data_dir, 500 if args.quick else recipe.val_size, args.seed, recipe.holdout)
+    data = load_data(dataclasses.replace(recipe, val_size=500 if args.quick else recipe.val_size, seed=args.seed))
     if args.quick:
         common.update(epochs=1, steps_per_epoch=20)
         data.test = tuple(a[:500] for a in data.test)

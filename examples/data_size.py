@@ -237,23 +237,22 @@ class Sweep:
 def measure(data, args):
     """Trains every point; returns (rows, {model: lr})."""
     sweep = Sweep(data, args)
-    lrs = {}
     if args.sweep_size + SWEEP_VAL > len(data.train[0]):
         raise ValueError(f"--sweep-size {args.sweep_size} leaves fewer than {SWEEP_VAL} images for validation")
     if DISTILLED in args.models and TEACHER not in args.models:
         raise ValueError(f"{DISTILLED} is distilled from {TEACHER}; add it to --models")
     for model in args.models:
-        lrs[model] = sweep.lrs[model] = args.lrs[0] if args.quick else sweep.best_lr(model)
+        sweep.lrs[model] = args.lrs[0] if args.quick else sweep.best_lr(model)
     for size in args.sizes:
-        seed0 = {model: sweep.record(model, size, 0, lrs[model])["test_accuracy"] for model in args.models}
+        seed0 = {model: sweep.record(model, size, 0, sweep.lrs[model])["test_accuracy"] for model in args.models}
         for seed in range(1, args.seeds):
             close = close_pairs(seed0, args.close)
             # The distilled ViT needs its teacher at this seed.
             if DISTILLED in close:
                 close.add(TEACHER)
             for model in (m for m in args.models if m in close):
-                sweep.record(model, size, seed, lrs[model])
-    return sweep.rows, lrs
+                sweep.record(model, size, seed, sweep.lrs[model])
+    return sweep.rows, sweep.lrs
 
 
 def finished_run(out, name, lr, epochs, steps):

@@ -12,15 +12,16 @@ and training cost (parameters, MACs per image, training time and throughput) sid
 """
 
 import argparse
+import dataclasses
 import shlex
 import sys
 import tempfile
 
 import keras_vit
-from keras_vit.data import load as load_data
 from keras_vit.models import catalog
 from keras_vit.models.flops import count_macs
 from keras_vit.training import MODELS, get_recipe, train
+from keras_vit.training.run import load_data
 
 TRANSFORMER = ("hidden_size", "depth", "num_heads", "mlp_dim", "classifier")
 
@@ -60,11 +61,9 @@ def main(argv=None):
         out=args.out or tempfile.mkdtemp(prefix="hybrid_vs_vit_"),
         verbose=2,
     )
+    # Loaded once, as `train` loads the recipe's data (its validation split); --quick tests on 500 images.
     recipe = get_recipe("fmnist")
-    # Loaded once, as `train` would (the recipe's validation split); --quick tests on 500 images.
-    data = load_data(
-        recipe.dataset, recipe.data_dir, 500 if args.quick else recipe.val_size, recipe.seed, recipe.holdout
-    )
+    data = load_data(dataclasses.replace(recipe, val_size=500) if args.quick else recipe)
     if args.quick:
         common.update(epochs=1, steps_per_epoch=20, time_budget_min=None)
         data.test = tuple(a[:500] for a in data.test)

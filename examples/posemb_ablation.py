@@ -16,6 +16,7 @@ ImageNet 5-shot figures for ViT-B/16, so that the kinds' differences can be read
 """
 
 import argparse
+import dataclasses
 import shlex
 import sys
 import tempfile
@@ -23,9 +24,9 @@ import tempfile
 import numpy as np
 
 import keras_vit
-from keras_vit.data import load as load_data
 from keras_vit.models import catalog
 from keras_vit.training import MODELS, get_recipe, train
+from keras_vit.training.run import load_data
 
 POSEMBS = ("none", "learned", "learned_2d", "sincos2d", "relative")
 SHOTS = (1, 5, 10, 25)
@@ -97,18 +98,21 @@ def main(argv=None):
         out=args.out or tempfile.mkdtemp(prefix="posemb_ablation_"),
         verbose=2,
     )
+    if args.quick:
+        common.update(epochs=1, steps_per_epoch=20)
     seeds = [args.seed] if args.quick else list(range(args.seed, args.seed + args.seeds))
     recipe = get_recipe("fmnist")
+    recipe = dataclasses.replace(recipe, val_size=500 if args.quick else recipe.val_size)
+    for posemb in args.posembs:
+        catalog.register(f"vit_fmnist_p7_{posemb}", p7_with_posemb(posemb))
     runs = {posemb: [] for posemb in args.posembs}
     for seed in seeds:
         # The seed draws the validation split too, as `train` does when it loads the data itself.
-        data = load_data(recipe.dataset, recipe.data_dir, 500 if args.quick else recipe.val_size, seed, recipe.holdout)
+        data = load_data(dataclasses.replace(recipe, seed=seed))
         if args.quick:
-            common.update(epochs=1, steps_per_epoch=20)
             data.test = tuple(a[:500] for a in data.test)
         for posemb in args.posembs:
             name = f"vit_fmnist_p7_{posemb}"
-            catalog.register(name, p7_with_posemb(posemb))
             result = train("fmnist", data=data, model=name, name=f"{name}-seed{seed}", seed=seed, **common)
             runs[posemb].append(
                 (result.model.count_params(), result.test_accuracy, result.fewshot, result.train_time_s)
