@@ -17,6 +17,7 @@ fraction of "local" heads: heads whose mean distance is below half that of unifo
 """
 
 import argparse
+import dataclasses
 import os
 import shlex
 import sys
@@ -28,7 +29,8 @@ import keras_vit
 from keras_vit.analysis.distance import mean_attention_distance, pairwise_distances, write_distance_csv
 from keras_vit.analysis.plots import plot_distance_comparison
 from keras_vit.data import fashion_mnist
-from keras_vit.training import train
+from keras_vit.training import get_recipe, train
+from keras_vit.training.run import load_data
 
 MODELS = {"ViT": "vit_fmnist", "hybrid": "vit_fmnist_hybrid"}
 GRID, CELL_PX = (7, 7), (4.0, 4.0)
@@ -63,7 +65,10 @@ def measure(args):
         verbose=2,
     )
     if args.quick:
-        common.update(epochs=1, steps_per_epoch=5, batch_size=32, time_budget_min=None, val_size=500)
+        # Without XLA (its compilation, ~30 s a model on 2 cores, would be most of a smoke run), on few images.
+        common.update(epochs=1, steps_per_epoch=5, batch_size=32, time_budget_min=None, jit_compile=False)
+        data = load_data(dataclasses.replace(get_recipe("fmnist"), val_size=500, seed=args.seed))
+        common["data"] = dataclasses.replace(data, train=tuple(a[:160] for a in data.train), test=data.val)
     images = test_images(args.images)
     results = {}
     for label, name in MODELS.items():

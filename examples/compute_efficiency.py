@@ -179,8 +179,10 @@ def main(argv=None):
     recipe = get_recipe("fmnist")
     data = load_data(dataclasses.replace(recipe, val_size=500 if args.quick else recipe.val_size, seed=args.seed))
     if args.quick:
-        common.update(epochs=1, steps_per_epoch=20)
+        # Without XLA (its compilation would be most of a smoke run), one few-shot seed.
+        common.update(epochs=1, steps_per_epoch=20, jit_compile=False, fewshot_seeds=1)
         data.test = tuple(a[:500] for a in data.test)
+        data.train = tuple(a[: 20 * args.batch_size] for a in data.train)  # the 20 steps' images (a short shuffle)
 
     models = []
     for width in (32, 64):
@@ -207,7 +209,7 @@ def main(argv=None):
     for name, family in models:
         # The convolutional ResNets train without XLA (faster on CPU), the others with the recipe's default.
         jit = dict(jit_compile=False) if family == "ResNet" else {}
-        result = train("fmnist", data=data, model=name, name=name, **jit, **common)
+        result = train("fmnist", data=data, model=name, name=name, **{**common, **jit})
         # count_flops is 2 × count_macs: FLOPs (multiplies and adds counted apart) of the matrix products
         # (convolutions, dense layers, attention), per image, forward pass only.
         flops = count_flops(result.model)

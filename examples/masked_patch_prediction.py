@@ -50,13 +50,15 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smoke run: a few steps each")
     args = parser.parse_args(argv)
     out = args.out or tempfile.mkdtemp(prefix="mpp_")
-    quick = dict(steps_per_epoch=3) if args.quick else {}
+    # A smoke run: a few steps, without XLA (its compilation would be most of it), 500 validation images.
+    quick = dict(steps_per_epoch=3, jit_compile=False) if args.quick else {}
     if args.quick:
         args.pretrain_epochs = args.finetune_epochs = args.small_epochs = args.seeds = 1
 
-    data = data_lib.load("fashion_mnist", val_size=5000, seed=0)
+    data = data_lib.load("fashion_mnist", val_size=500 if args.quick else 5000, seed=0)
     if args.quick:
         data.test = tuple(a[:500] for a in data.test)
+        data.train = tuple(a[: 2 * args.small_labels] for a in data.train)
     pre = pretrain_mpp(MPP_FMNIST, epochs=args.pretrain_epochs, data=data, out=out, name="mpp", verbose=2, **quick)
 
     # Few-shot probes of the frozen features (the classifier's `pre_logits`: the mean of the encoder's tokens).

@@ -99,7 +99,8 @@ def main(argv=None):
         verbose=2,
     )
     if args.quick:
-        common.update(epochs=1, steps_per_epoch=20)
+        # Without XLA (its compilation would be most of a smoke run), one few-shot seed.
+        common.update(epochs=1, steps_per_epoch=20, jit_compile=False, fewshot_seeds=1)
     seeds = [args.seed] if args.quick else list(range(args.seed, args.seed + args.seeds))
     recipe = get_recipe("fmnist")
     recipe = dataclasses.replace(recipe, val_size=500 if args.quick else recipe.val_size)
@@ -111,6 +112,7 @@ def main(argv=None):
         data = load_data(dataclasses.replace(recipe, seed=seed))
         if args.quick:
             data.test = tuple(a[:500] for a in data.test)
+            data.train = tuple(a[: 20 * args.batch_size] for a in data.train)  # the 20 steps' images (a short shuffle)
         for posemb in args.posembs:
             name = f"vit_fmnist_p7_{posemb}"
             result = train("fmnist", data=data, model=name, name=f"{name}-seed{seed}", seed=seed, **common)

@@ -83,6 +83,7 @@ def pretrain_mpp(config=None, *, bits=3, corrupt_rate=0.5, mask_rate=0.8, random
             )
             optimizer, _ = recipes.make_optimizer(config, config.epochs * steps)
             model.compile(optimizer=optimizer, jit_compile=jit_compile)
+            run.build_optimizer(model)
 
         image_size = tuple(encoder.input_shape[1:3])
         common = dict(image_size=image_size, num_classes=data.num_classes, batch_size=config.batch_size)

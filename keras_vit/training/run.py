@@ -75,6 +75,16 @@ def worker_run_dir(run_dir, distribution):
     return run_dir
 
 
+def build_optimizer(model):
+    """Creates a compiled model's optimizer variables now, in the caller's strategy scope, not inside `fit`.
+
+    Without a distribution strategy Keras's TensorFlow trainer builds the optimizer while it traces the train
+    step; a `tf.function` that creates variables is traced twice, so every run would trace its step twice.
+    """
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+
+
 def fewshot_setup(config, data, common):
     """`(train, test, fewshot_evaluate keyword arguments)` for a config's few-shot evaluation.
 

@@ -150,6 +150,7 @@ def compile_model(model, config, steps_per_epoch, jit_compile):
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
         jit_compile=jit_compile,
     )
+    run.build_optimizer(model)
     return schedule
 
 

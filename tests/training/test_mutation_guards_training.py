@@ -5,6 +5,7 @@ import dataclasses
 
 import keras
 import numpy as np
+import pytest
 
 import keras_vit
 from keras_vit.training import get_recipe
@@ -59,3 +60,24 @@ def test_a_step_decays_the_kernels_and_leaves_every_other_variable_alone():
 
 def test_warmup_below_one_is_a_fraction_and_from_one_a_step_count():
     assert [warmup_steps_for(w, 200) for w in (0, 0.05, 0.5, 1, 1.0, 2, 300)] == [0, 10, 100, 1, 1, 2, 200]
+
+
+@pytest.mark.tf_only
+def test_fit_traces_the_train_step_once():
+    """compile_model creates the optimizer's variables, so `fit` traces its step once, not twice (a tf.function
+    that creates variables on its first trace is traced again): a layer counts the traces of its training call."""
+
+    class CountTraces(keras.layers.Layer):
+        traces = 0
+
+        def call(self, x, training=False):
+            if training:
+                CountTraces.traces += 1  # Python runs at trace time only
+            return x
+
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(5, activation="softmax")(CountTraces()(inputs)))
+    compile_model(model, config(), steps_per_epoch=3, jit_compile=False)
+    x = np.random.default_rng(0).standard_normal((12, 4)).astype("float32")
+    model.fit(x, np.eye(5, dtype="float32")[np.arange(12) % 5], batch_size=4, epochs=2, verbose=0)
+    assert CountTraces.traces == 1
