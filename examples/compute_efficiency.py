@@ -21,7 +21,7 @@ about twice the forward one. The script prints a table (parameters, forward GFLO
 test accuracy, 5-shot linear accuracy) and writes `compute_efficiency.png` (accuracy against compute, log scale)
 and `compute_efficiency.json` to `--out`.
 
-    python examples/compute_efficiency.py                 # 3 epochs per model (docs/REPRODUCTION.md)
+    python examples/compute_efficiency.py                 # 2 epochs per model (docs/REPRODUCTION.md)
     python examples/compute_efficiency.py --families ResNet --epochs 2
     python examples/compute_efficiency.py --quick         # smoke run: 20 steps each, 500 test images
 """
@@ -155,7 +155,7 @@ def plot(rows, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=3, help="epochs per model (default: %(default)s)")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per model (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="folder for the runs, the plot and the JSON (default: temporary)")
