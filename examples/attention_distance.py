@@ -5,14 +5,17 @@ attention is less pronounced in hybrid models that apply a ResNet before the Tra
 the same 7×7 grid of 4-pixel cells of a 28-px Fashion-MNIST image and share the Transformer of the small models
 (width 96, 4 blocks of 4 heads, MLP 192, GAP head): `vit_fmnist` cuts the image into 4×4-pixel patches,
 `vit_fmnist_hybrid` takes the cells of the ResNet root's 7×7 feature map (7×7/2 convolution, GroupNorm,
-max-pool /2: R+ViT-Ti/16's stem). Each trains with the `fmnist` recipe for the same wall-clock budget through
-`keras_vit.training.train`; then the per-head mean attention distance over 128 test images
+max-pool /2: R+ViT-Ti/16's stem). Each trains with the `fmnist` recipe (or `--recipe`) for the same wall-clock
+budget through `keras_vit.training.train`; then the per-head mean attention distance over 128 test images
 (`keras_vit.analysis.distance.mean_attention_distance`, the paper's measure: attention-weighted pixel distance
 between query and key patches) is written per model as CSV, both in one figure, and a table gives per layer the
 fraction of "local" heads: heads whose mean distance is below half that of uniform attention over the grid.
+With `--seeds N` both models train once per seed; the figure shows every seed's heads, the table the mean ± std
+over the seeds.
 
     python examples/attention_distance.py --minutes 8          # 8 minutes of training per model
     python examples/attention_distance.py --minutes 0 --epochs 8   # 8 epochs each, however long they take
+    python examples/attention_distance.py --seeds 3            # 3 seeds of each model, mean ± std
     python examples/attention_distance.py --quick              # smoke run: 5 steps of 32 each
 """
 
@@ -53,52 +56,70 @@ def test_images(count):
     return keras_vit.preprocess_input(np.repeat(grey, 3, axis=-1))
 
 
+def mean_std(values, digits):
+    """ "mean ± std" over the seeds (population std; the mean alone for one seed)."""
+    values = np.asarray(values, dtype=float)
+    return f"{values.mean():.{digits}f}" + (f" ± {values.std():.{digits}f}" if len(values) > 1 else "")
+
+
 def measure(args):
-    """Trains both models; returns {label: (test accuracy, epochs, (layers, heads) distances)}."""
+    """Trains both models once per seed; returns {label: [(test accuracy, epochs, (layers, heads) distances)]}."""
     common = dict(
         epochs=args.epochs,
         time_budget_min=args.minutes if args.minutes > 0 else None,
         fewshot_shots=(),
         save_saved_model=False,
         out=args.out,
-        seed=args.seed,
         verbose=2,
     )
     if args.quick:
         # Without XLA (its compilation, ~30 s a model on 2 cores, would be most of a smoke run), on few images.
         common.update(epochs=1, steps_per_epoch=5, batch_size=32, time_budget_min=None, jit_compile=False)
-        data = load_data(dataclasses.replace(get_recipe("fmnist"), val_size=500, seed=args.seed))
+        data = load_data(dataclasses.replace(get_recipe(args.recipe), val_size=500, seed=0))
         common["data"] = dataclasses.replace(data, train=tuple(a[:160] for a in data.train), test=data.val)
     images = test_images(args.images)
-    results = {}
-    for label, name in MODELS.items():
-        result = train("fmnist", model=name, name=f"{name}-seed{args.seed}", **common)
-        distances = mean_attention_distance(result.model, images, num_images=args.images)
-        write_distance_csv(distances, os.path.join(args.out, f"attention_distance_{name}.csv"))
-        results[label] = (result.test_accuracy, result.epochs, distances)
+    results = {label: [] for label in MODELS}
+    for seed in range(args.seed, args.seed + args.seeds):
+        for label, name in MODELS.items():
+            result = train(args.recipe, model=name, name=f"{name}-seed{seed}", seed=seed, **common)
+            distances = mean_attention_distance(result.model, images, num_images=args.images)
+            write_distance_csv(distances, os.path.join(args.out, f"attention_distance_{name}-seed{seed}.csv"))
+            results[label].append((result.test_accuracy, result.epochs, distances))
+    for label, name in MODELS.items():  # the mean over the seeds, head by head
+        mean = np.mean([distances for _, _, distances in results[label]], axis=0)
+        write_distance_csv(mean, os.path.join(args.out, f"attention_distance_{name}.csv"))
     return results
 
 
 def report(results, out):
-    """Writes the figure; prints the accuracies and the local-head table (markdown)."""
-    (vit_label, vit), (hybrid_label, hybrid) = results.items()
+    """Writes the figure (every seed's heads); prints the accuracies and the local-head table (markdown)."""
+    heads = {label: np.concatenate([d for _, _, d in runs], axis=1) for label, runs in results.items()}
+    (vit_label, vit), (hybrid_label, hybrid) = heads.items()
     figure = plot_distance_comparison(
-        vit[2], hybrid[2], os.path.join(out, "attention_distance.png"), labels=(vit_label, hybrid_label)
+        vit, hybrid, os.path.join(out, "attention_distance.png"), labels=(vit_label, hybrid_label)
     )
     threshold = 0.5 * uniform_distance()
+    seeds = len(next(iter(results.values())))
     print("\nCommand: python " + " ".join(shlex.quote(a) for a in sys.argv))
     print(f"Figure: {figure}")
-    for label, (accuracy, epochs, _) in results.items():
-        print(f"{label}: test accuracy {accuracy:.4f} after {epochs} epochs")
+    for label, runs in results.items():
+        accuracy = mean_std([100 * accuracy for accuracy, _, _ in runs], 2)
+        epochs = "/".join(str(epochs) for _, epochs, _ in runs)
+        print(f"{label}: test accuracy {accuracy} % after {epochs} epochs ({seeds} seed{'s' * (seeds > 1)})")
     print(f"\nLocal heads: mean distance < {threshold:.1f} px (half of uniform attention's {2 * threshold:.1f} px)")
+    if seeds > 1:
+        print(f"Mean ± std over {seeds} seeds; min: the closest head of each seed's layer")
     print("| layer | ViT: local heads | hybrid: local heads | ViT: min / mean distance (px) | hybrid: min / mean |")
     print("|---:|---:|---:|---:|---:|")
-    local = {label: local_fraction(r[2], threshold) for label, r in results.items()}
-    for layer in range(len(vit[2])):
-        cells = [f"{local[label][layer]:.2f}" for label in results]
-        spans = [f"{r[2][layer].min():.1f} / {r[2][layer].mean():.1f}" for r in results.values()]
+    local = {label: np.array([local_fraction(d, threshold) for _, _, d in runs]) for label, runs in results.items()}
+    for layer in range(vit.shape[0]):
+        cells = [mean_std(local[label][:, layer], 2) for label in results]
+        spans = [
+            f"{mean_std([d[layer].min() for _, _, d in runs], 1)} / {mean_std([d[layer].mean() for _, _, d in runs], 1)}"
+            for runs in results.values()
+        ]
         print(f"| {layer + 1} | " + " | ".join(cells + spans) + " |")
-    return local
+    return {label: fractions.mean(axis=0) for label, fractions in local.items()}
 
 
 def main(argv=None):
@@ -111,10 +132,14 @@ def main(argv=None):
     )
     parser.add_argument("--epochs", type=int, default=20, help="most epochs per model (default: %(default)s)")
     parser.add_argument("--images", type=int, default=128, help="test images averaged over (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--recipe", default="fmnist", help="training recipe of both models (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="the first seed (default: %(default)s)")
+    parser.add_argument("--seeds", type=int, default=1, help="seeds per model (default: %(default)s)")
     parser.add_argument("--out", default=None, help="output folder (default: a temporary folder)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 epoch of 5 steps of 32 per model")
     args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error(f"--seeds must be at least 1. Received: --seeds {args.seeds}")
     args.out = args.out or tempfile.mkdtemp(prefix="attention_distance_")
     os.makedirs(args.out, exist_ok=True)
     report(measure(args), args.out)

@@ -34,6 +34,24 @@ def test_local_fraction_counts_heads_below_the_threshold_per_layer():
     assert attention_distance.local_fraction(distances, 5.0).tolist() == [0.5, 0.0]
 
 
+def test_attention_distance_report_averages_the_seeds(tmp_path, capsys, monkeypatch):
+    attention_distance = _example("attention_distance")
+    monkeypatch.setattr(sys, "argv", ["attention_distance.py"])
+    local, far = np.full((2, 4), 1.0), np.full((2, 4), 20.0)  # every head local (1 px) / none (20 px > 7.2)
+    far[0, 0] = 3.0  # one local head of four in layer 1
+    results = {"ViT": [(0.80, 3, local), (0.90, 3, far)], "hybrid": [(0.85, 3, far), (0.87, 4, far)]}
+    fractions = attention_distance.report(results, str(tmp_path))
+    np.testing.assert_allclose(fractions["ViT"], [(1 + 0.25) / 2, 0.5])
+    np.testing.assert_allclose(fractions["hybrid"], [0.25, 0.0])
+    out = capsys.readouterr().out
+    assert "ViT: test accuracy 85.00 ± 5.00 % after 3/3 epochs (2 seeds)" in out
+    assert "hybrid: test accuracy 86.00 ± 1.00 % after 3/4 epochs (2 seeds)" in out
+    # Layer 1: local fractions 1 and 0.25 (ViT), 0.25 twice (hybrid); closest heads 1 and 3 px (ViT), 3 px (hybrid).
+    assert "| 1 | 0.62 ± 0.38 | 0.25 ± 0.00 | 2.0 ± 1.0 / 8.4 ± 7.4 | 3.0 ± 0.0 / 15.8 ± 0.0 |" in out
+    assert "| 2 | 0.50 ± 0.50 | 0.00 ± 0.00 | 10.5 ± 9.5 / 10.5 ± 9.5 | 20.0 ± 0.0 / 20.0 ± 0.0 |" in out
+    assert (tmp_path / "attention_distance.png").stat().st_size > 0
+
+
 @pytest.mark.tf_only
 @pytest.mark.slow
 def test_attention_distance_quick_run(tmp_path, capsys):
