@@ -76,7 +76,7 @@ def measure(args):
         # Without XLA (its compilation, ~30 s a model on 2 cores, would be most of a smoke run), on few images.
         common.update(epochs=1, steps_per_epoch=5, batch_size=32, time_budget_min=None, jit_compile=False)
         data = load_data(dataclasses.replace(get_recipe(args.recipe), val_size=500, seed=0))
-        common["data"] = dataclasses.replace(data, train=tuple(a[:160] for a in data.train), test=data.val)
+        common["data"] = dataclasses.replace(data.head(train=160), test=data.val)
     images = test_images(args.images)
     results = {label: [] for label in MODELS}
     for seed in range(args.seed, args.seed + args.seeds):

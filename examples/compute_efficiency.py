@@ -181,8 +181,7 @@ def main(argv=None):
     if args.quick:
         # Without XLA (its compilation would be most of a smoke run), one few-shot seed.
         common.update(epochs=1, steps_per_epoch=20, jit_compile=False, fewshot_seeds=1)
-        data.test = tuple(a[:500] for a in data.test)
-        data.train = tuple(a[: 20 * args.batch_size] for a in data.train)  # the 20 steps' images (a short shuffle)
+        data = data.head(train=20 * args.batch_size, test=500)  # the 20 steps' images (a short shuffle)
 
     models = []
     for width in (32, 64):

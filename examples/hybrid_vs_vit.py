@@ -67,8 +67,7 @@ def main(argv=None):
     if args.quick:
         # Without XLA: its compilation (~30 s a model on 2 cores) would be most of a smoke run.
         common.update(epochs=1, steps_per_epoch=20, time_budget_min=None, jit_compile=False)
-        data.test = tuple(a[:500] for a in data.test)
-        data.train = tuple(a[: 20 * args.batch_size] for a in data.train)  # the 20 steps' images (a short shuffle)
+        data = data.head(train=20 * args.batch_size, test=500)  # the 20 steps' images (a short shuffle)
 
     rows = []
     for name in ("vit_fmnist_p7", "hybrid_fmnist"):

@@ -57,8 +57,7 @@ def main(argv=None):
 
     data = data_lib.load("fashion_mnist", val_size=500 if args.quick else 5000, seed=0)
     if args.quick:
-        data.test = tuple(a[:500] for a in data.test)
-        data.train = tuple(a[: 2 * args.small_labels] for a in data.train)
+        data = data.head(train=2 * args.small_labels, test=500)
     pre = pretrain_mpp(MPP_FMNIST, epochs=args.pretrain_epochs, data=data, out=out, name="mpp", verbose=2, **quick)
 
     # Few-shot probes of the frozen features (the classifier's `pre_logits`: the mean of the encoder's tokens).
@@ -76,7 +75,7 @@ def main(argv=None):
             fewshot_evaluate(build_model(finetune, 10), fewshot_train, fewshot_test, **fewshot_kwargs)
         )
 
-    small = dataclasses.replace(data, train=(data.train[0][: args.small_labels], data.train[1][: args.small_labels]))
+    small = data.head(train=args.small_labels)
     results = {start: ([], []) for start in probes}
     for seed in seeds:
         for start, init_from in (("scratch", None), ("mpp", pre.paths["encoder"])):

@@ -111,8 +111,7 @@ def main(argv=None):
         # The seed draws the validation split too, as `train` does when it loads the data itself.
         data = load_data(dataclasses.replace(recipe, seed=seed))
         if args.quick:
-            data.test = tuple(a[:500] for a in data.test)
-            data.train = tuple(a[: 20 * args.batch_size] for a in data.train)  # the 20 steps' images (a short shuffle)
+            data = data.head(train=20 * args.batch_size, test=500)  # the 20 steps' images (a short shuffle)
         for posemb in args.posembs:
             name = f"vit_fmnist_p7_{posemb}"
             result = train("fmnist", data=data, model=name, name=f"{name}-seed{seed}", seed=seed, **common)

@@ -26,6 +26,34 @@ class Data:
     class_names: tuple | None
     description: str
 
+    def head(self, train=None, val=None, test=None):
+        """A copy with only the first `train` / `val` / `test` examples of those splits (None: the whole split).
+
+        For smoke runs: array splits are sliced, `tf.data` splits (of single examples) `take` them.
+        """
+        changes, cuts = {}, []
+        for split, count in (("train", train), ("val", val), ("test", test)):
+            if count is None:
+                continue
+            if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+                raise ValueError(
+                    f"`{split}` must be a whole number of examples, 1 or more. Received: {split}={count!r}"
+                )
+            split_data = getattr(self, split)
+            if split_data is None:
+                raise ValueError(f"This Data has no {split} split to cut (load it with val_size > 0 for one).")
+            changes[split] = (
+                tuple(array[:count] for array in split_data)
+                if isinstance(split_data, tuple)
+                else split_data.take(count)
+            )
+            cuts.append(f"{count} {split}")
+        if not changes:
+            return self
+        return dataclasses.replace(
+            self, **changes, description=f"{self.description}; cut to the first {', '.join(cuts)}"
+        )
+
 
 def load(dataset="fashion_mnist", data_dir=None, val_size=0, seed=0, holdout=0.2):
     """Training, validation (`val_size` images held out of the training split, chosen by `seed`) and test data.
