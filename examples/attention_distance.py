@@ -25,7 +25,9 @@ import os
 import shlex
 import sys
 import tempfile
+import typing
 
+import keras
 import numpy as np
 
 import keras_vit
@@ -62,8 +64,28 @@ def mean_std(values, digits):
     return f"{values.mean():.{digits}f}" + (f" ± {values.std():.{digits}f}" if len(values) > 1 else "")
 
 
+class Run(typing.NamedTuple):
+    """One trained model: its test accuracy, epochs, final `(layers, heads)` distances and those after each epoch."""
+
+    accuracy: float
+    epochs: int
+    distances: np.ndarray
+    by_epoch: list
+
+
+class DistanceByEpoch(keras.callbacks.Callback):
+    """Every head's mean attention distance at the end of each epoch: how the heads specialise as training goes on."""
+
+    def __init__(self, images):
+        super().__init__()
+        self.images, self.history = images, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.history.append(mean_attention_distance(self.model, self.images, num_images=len(self.images)))
+
+
 def measure(args):
-    """Trains both models once per seed; returns {label: [(test accuracy, epochs, (layers, heads) distances)]}."""
+    """Trains both models once per seed; returns {label: [`Run` of each seed]}."""
     common = dict(
         epochs=args.epochs,
         time_budget_min=args.minutes if args.minutes > 0 else None,
@@ -81,19 +103,21 @@ def measure(args):
     results = {label: [] for label in MODELS}
     for seed in range(args.seed, args.seed + args.seeds):
         for label, name in MODELS.items():
-            result = train(args.recipe, model=name, name=f"{name}-seed{seed}", seed=seed, **common)
+            by_epoch = DistanceByEpoch(images)
+            result = train(args.recipe, [by_epoch], model=name, name=f"{name}-seed{seed}", seed=seed, **common)
             distances = mean_attention_distance(result.model, images, num_images=args.images)
             write_distance_csv(distances, os.path.join(args.out, f"attention_distance_{name}-seed{seed}.csv"))
-            results[label].append((result.test_accuracy, result.epochs, distances))
+            results[label].append(Run(result.test_accuracy, result.epochs, distances, by_epoch.history))
     for label, name in MODELS.items():  # the mean over the seeds, head by head
-        mean = np.mean([distances for _, _, distances in results[label]], axis=0)
+        mean = np.mean([run.distances for run in results[label]], axis=0)
         write_distance_csv(mean, os.path.join(args.out, f"attention_distance_{name}.csv"))
     return results
 
 
 def report(results, out):
-    """Writes the figure (every seed's heads); prints the accuracies and the local-head table (markdown)."""
-    heads = {label: np.concatenate([d for _, _, d in runs], axis=1) for label, runs in results.items()}
+    """Writes the figure (every seed's heads); prints the accuracies, the local-head table and the heads' course
+    over the epochs (markdown)."""
+    heads = {label: np.concatenate([run.distances for run in runs], axis=1) for label, runs in results.items()}
     (vit_label, vit), (hybrid_label, hybrid) = heads.items()
     figure = plot_distance_comparison(
         vit, hybrid, os.path.join(out, "attention_distance.png"), labels=(vit_label, hybrid_label)
@@ -103,23 +127,44 @@ def report(results, out):
     print("\nCommand: python " + " ".join(shlex.quote(a) for a in sys.argv))
     print(f"Figure: {figure}")
     for label, runs in results.items():
-        accuracy = mean_std([100 * accuracy for accuracy, _, _ in runs], 2)
-        epochs = "/".join(str(epochs) for _, epochs, _ in runs)
+        accuracy = mean_std([100 * run.accuracy for run in runs], 2)
+        epochs = "/".join(str(run.epochs) for run in runs)
         print(f"{label}: test accuracy {accuracy} % after {epochs} epochs ({seeds} seed{'s' * (seeds > 1)})")
     print(f"\nLocal heads: mean distance < {threshold:.1f} px (half of uniform attention's {2 * threshold:.1f} px)")
     if seeds > 1:
         print(f"Mean ± std over {seeds} seeds; min: the closest head of each seed's layer")
     print("| layer | ViT: local heads | hybrid: local heads | ViT: min / mean distance (px) | hybrid: min / mean |")
     print("|---:|---:|---:|---:|---:|")
-    local = {label: np.array([local_fraction(d, threshold) for _, _, d in runs]) for label, runs in results.items()}
+    local = {
+        label: np.array([local_fraction(run.distances, threshold) for run in runs]) for label, runs in results.items()
+    }
     for layer in range(vit.shape[0]):
         cells = [mean_std(local[label][:, layer], 2) for label in results]
         spans = [
-            f"{mean_std([d[layer].min() for _, _, d in runs], 1)} / {mean_std([d[layer].mean() for _, _, d in runs], 1)}"
+            f"{mean_std([run.distances[layer].min() for run in runs], 1)} / "
+            f"{mean_std([run.distances[layer].mean() for run in runs], 1)}"
             for runs in results.values()
         ]
         print(f"| {layer + 1} | " + " | ".join(cells + spans) + " |")
+    report_by_epoch(results)
     return {label: fractions.mean(axis=0) for label, fractions in local.items()}
+
+
+def report_by_epoch(results):
+    """Per epoch: the closest head of all layers and the layers' mean distance (mean over the seeds, in px)."""
+    epochs = min(len(run.by_epoch) for runs in results.values() for run in runs)
+    if epochs == 0:
+        return
+    print("\nAfter each epoch: closest head / mean over all heads (px), mean over the seeds")
+    print("| epoch | " + " | ".join(f"{label}: closest / mean" for label in results) + " |")
+    print("|---:|" + "---:|" * len(results))
+    for epoch in range(epochs):
+        cells = [
+            f"{np.mean([run.by_epoch[epoch].min() for run in runs]):.1f} / "
+            f"{np.mean([run.by_epoch[epoch].mean() for run in runs]):.1f}"
+            for runs in results.values()
+        ]
+        print(f"| {epoch + 1} | " + " | ".join(cells) + " |")
 
 
 def main(argv=None):

@@ -39,7 +39,11 @@ def test_attention_distance_report_averages_the_seeds(tmp_path, capsys, monkeypa
     monkeypatch.setattr(sys, "argv", ["attention_distance.py"])
     local, far = np.full((2, 4), 1.0), np.full((2, 4), 20.0)  # every head local (1 px) / none (20 px > 7.2)
     far[0, 0] = 3.0  # one local head of four in layer 1
-    results = {"ViT": [(0.80, 3, local), (0.90, 3, far)], "hybrid": [(0.85, 3, far), (0.87, 4, far)]}
+    Run = attention_distance.Run
+    results = {
+        "ViT": [Run(0.80, 3, local, [far, local]), Run(0.90, 3, far, [far, local, far])],
+        "hybrid": [Run(0.85, 3, far, [far, far]), Run(0.87, 4, far, [far, far])],
+    }
     fractions = attention_distance.report(results, str(tmp_path))
     np.testing.assert_allclose(fractions["ViT"], [(1 + 0.25) / 2, 0.5])
     np.testing.assert_allclose(fractions["hybrid"], [0.25, 0.0])
@@ -49,6 +53,11 @@ def test_attention_distance_report_averages_the_seeds(tmp_path, capsys, monkeypa
     # Layer 1: local fractions 1 and 0.25 (ViT), 0.25 twice (hybrid); closest heads 1 and 3 px (ViT), 3 px (hybrid).
     assert "| 1 | 0.62 ± 0.38 | 0.25 ± 0.00 | 2.0 ± 1.0 / 8.4 ± 7.4 | 3.0 ± 0.0 / 15.8 ± 0.0 |" in out
     assert "| 2 | 0.50 ± 0.50 | 0.00 ± 0.00 | 10.5 ± 9.5 / 10.5 ± 9.5 | 20.0 ± 0.0 / 20.0 ± 0.0 |" in out
+    # By epoch, over the epochs every run has (2): closest head and mean of all heads, averaged over the seeds.
+    # `far`'s 8 heads: one at 3 px, seven at 20 px: mean (3 + 7 * 20) / 8 = 17.875; `local`'s all at 1 px.
+    assert "| 1 | 3.0 / 17.9 | 3.0 / 17.9 |" in out
+    assert "| 2 | 1.0 / 1.0 | 3.0 / 17.9 |" in out
+    assert "| 3 |" not in out.split("After each epoch")[1]
     assert (tmp_path / "attention_distance.png").stat().st_size > 0
 
 
@@ -67,6 +76,7 @@ def test_attention_distance_quick_run(tmp_path, capsys):
         assert (distances >= 0).all() and (distances <= np.hypot(24, 24)).all()
     assert (tmp_path / "attention_distance.png").stat().st_size > 0
     assert "| layer | ViT: local heads | hybrid: local heads |" in out
+    assert "| 1 | " in out.split("After each epoch")[1]  # the callback measured the heads after the epoch
 
 
 def test_data_size_spearman_matches_scipy_with_ties():
