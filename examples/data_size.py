@@ -27,6 +27,7 @@ between 5-shot and test accuracy over those runs (§4.1: few-shot as a cheap pro
 
     python examples/data_size.py --out runs/data_size     # the docs/REPRODUCTION.md run
     python examples/data_size.py --quick                  # smoke run: one small size, a few steps per model
+    python examples/data_size.py --report docs/data_size.csv --out docs   # the table and figures, no training
 """
 
 import argparse
@@ -272,6 +273,20 @@ def finished_run(out, name, lr, epochs, steps):
     )
 
 
+def read_csv(path):
+    """The rows of a `data_size.csv`, typed as `Sweep.record` made them (an empty `fewshot_5`: None)."""
+    ints, floats = ("size", "seed", "epochs", "steps"), ("lr", "test_accuracy", "train_time_s")
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or set(rows[0]) != set(CSV_FIELDS):
+        raise ValueError(f"{path} is not a data_size.csv: it needs the columns {', '.join(CSV_FIELDS)}")
+    for row in rows:
+        row.update({key: int(row[key]) for key in ints})
+        row.update({key: float(row[key]) for key in floats})
+        row["fewshot_5"] = float(row["fewshot_5"]) if row["fewshot_5"] else None
+    return rows
+
+
 def write_csv(rows, path):
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
@@ -306,14 +321,40 @@ def plot(points, models, path):
     return path
 
 
+def plot_fewshot(rows, path):
+    """5-shot linear accuracy against test accuracy, one point per run, one colour per model (§4.1's proxy)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in rows if r["fewshot_5"] is not None]
+    rho = spearman([r["fewshot_5"] for r in rows], [r["test_accuracy"] for r in rows])
+    figure, axes = plt.subplots(figsize=(5.2, 4.6))
+    for label, model in MODELS.items():
+        runs = [r for r in rows if r["model"] == model]
+        if runs:
+            x, y = (100 * np.array([r[key] for r in runs]) for key in ("fewshot_5", "test_accuracy"))
+            axes.scatter(x, y, s=18, label=label)
+    axes.set_xlabel(f"{SHOTS}-shot linear accuracy (%)")
+    axes.set_ylabel("test accuracy after training (%)")
+    axes.set_title(f"Spearman {rho:.3f} over {len(rows)} runs")
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
 def report(rows, lrs, args, wall_s):
+    """Writes the figures and the CSV; prints the table and the Spearman correlation (`wall_s` None: read back)."""
     points = aggregate(rows)
     figure = plot(points, args.models, os.path.join(args.out, "data_size.png"))
     table = write_csv(rows, os.path.join(args.out, "data_size.csv"))
     print("\nCommand: python " + " ".join(shlex.quote(a) for a in sys.argv))
-    print(
-        f"keras_vit {keras_vit.__version__}; {len(rows)} runs in {wall_s / 60:.1f} min; figure {figure}; runs {table}"
-    )
+    took = "read back" if wall_s is None else f"in {wall_s / 60:.1f} min"
+    print(f"keras_vit {keras_vit.__version__}; {len(rows)} runs {took}; figure {figure}; runs {table}")
     print(
         "Learning rates (best validation accuracy of the sweep): " + ", ".join(f"{m} {lr:g}" for m, lr in lrs.items())
     )
@@ -329,6 +370,7 @@ def report(rows, lrs, args, wall_s):
         print(
             f"\nSpearman rank correlation, 5-shot linear accuracy against test accuracy, {len(fewshot)} runs: {rho:.3f}"
         )
+        print(f"Figure: {plot_fewshot(rows, os.path.join(args.out, 'data_size_fewshot.png'))}")
     return points
 
 
@@ -357,6 +399,9 @@ def main(argv=None):
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: 500 images, 1 epoch of 2 steps, one seed, 500 test images"
     )
+    parser.add_argument(
+        "--report", metavar="CSV", default=None, help="no training: the table and figures of a finished run's CSV"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.seeds, args.batch_size = [500], 1, 32
@@ -364,6 +409,13 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     # The teacher trains before its student at every size.
     args.models = sorted(args.models, key=list(MODELS.values()).index)
+    if args.report:
+        rows = read_csv(args.report)
+        args.sizes = sorted({row["size"] for row in rows})
+        args.models = [model for model in MODELS.values() if any(row["model"] == model for row in rows)]
+        lrs = {model: next(row["lr"] for row in rows if row["model"] == model) for model in args.models}
+        report(rows, lrs, args, None)
+        return 0
     register_models()
     start = time.time()
     data = load_data("fashion_mnist")

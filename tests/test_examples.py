@@ -142,6 +142,46 @@ def test_data_size_quick_run(tmp_path, capsys):
     rho = data_size.spearman([float(r["fewshot_5"]) for r in fewshot], [float(r["test_accuracy"]) for r in fewshot])
     assert f"{len(fewshot)} runs: {rho:.3f}" in out
     assert (tmp_path / "data_size.png").stat().st_size > 0
+    assert (tmp_path / "data_size_fewshot.png").stat().st_size > 0
+
+
+def test_data_size_report_reads_a_finished_runs_csv_back_without_training(tmp_path, capsys, monkeypatch):
+    from scipy import stats
+
+    data_size = _example("data_size")
+    monkeypatch.setattr(data_size, "register_models", lambda: pytest.fail("--report must not train"))
+    runs = [  # (model, size, seed, test accuracy, 5-shot)
+        ("bit_fmnist_s2", 1000, 0, 0.80, 0.70),
+        ("bit_fmnist_s2", 1000, 1, 0.84, 0.74),
+        ("vit_fmnist", 1000, 0, 0.60, 0.55),
+        ("vit_fmnist", 1000, 1, 0.62, 0.50),
+        ("bit_fmnist_s2", 3000, 0, 0.85, 0.80),
+        ("vit_fmnist", 3000, 0, 0.70, 0.65),
+        ("deit_fmnist_distilled", 3000, 0, 0.72, None),
+    ]
+    rows = [
+        dict(model=m, size=n, seed=s, lr=0.003, epochs=2, steps=8, test_accuracy=a, fewshot_5=f, train_time_s=1.5)
+        for m, n, s, a, f in runs
+    ]
+    path = data_size.write_csv(rows, str(tmp_path / "run.csv"))
+    assert data_size.read_csv(path) == rows  # typed as recorded, the missing few-shot score None
+    assert data_size.main(["--report", path, "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "| model | 1,000 | 3,000 |" in out
+    assert "| ResNet (BiT) (`bit_fmnist_s2`) | 82.00 ± 2.00 (2) | 85.00 |" in out
+    assert "| ViT small (`vit_fmnist`) | 61.00 ± 1.00 (2) | 70.00 |" in out
+    assert "| DeiT distilled (`deit_fmnist_distilled`) | — | 72.00 |" in out
+    fewshot = [(a, f) for _, _, _, a, f in runs if f is not None]
+    rho = stats.spearmanr([f for _, f in fewshot], [a for a, _ in fewshot]).statistic
+    assert f"{len(fewshot)} runs: {rho:.3f}" in out
+    assert (tmp_path / "out" / "data_size_fewshot.png").stat().st_size > 0
+
+
+def test_data_size_report_refuses_a_csv_of_something_else(tmp_path):
+    data_size = _example("data_size")
+    (tmp_path / "other.csv").write_text("name,accuracy\nx,0.5\n")
+    with pytest.raises(ValueError, match="is not a data_size.csv: it needs the columns model, size"):
+        data_size.main(["--report", str(tmp_path / "other.csv")])
 
 
 def test_data_size_distilled_sweep_learns_from_the_resnet_sweep_at_its_chosen_rate(tmp_path, monkeypatch):
