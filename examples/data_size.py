@@ -33,7 +33,6 @@ between 5-shot and test accuracy over those runs (§4.1: few-shot as a cheap pro
 import argparse
 import csv
 import dataclasses
-import json
 import math
 import os
 import shlex
@@ -51,6 +50,7 @@ from keras_vit.models import catalog
 from keras_vit.models.deit import build_deit
 from keras_vit.training import MODELS as TRAIN_MODELS
 from keras_vit.training import train
+from keras_vit.training.run import read_finished_run
 
 SIZES = (1000, 3000, 10000, 30000, 60000)
 # label → model name; the ResNet first: the distilled ViT's teacher is the ResNet of the same size and seed.
@@ -258,13 +258,8 @@ def measure(data, args):
 
 def finished_run(out, name, lr, epochs, steps):
     """The result of a run already in `out` with this learning rate and schedule (its results.json), or None."""
-    path = os.path.join(out, name, "results.json")
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        saved = json.load(f)
-    config = saved["config"]
-    if (config["lr"], config["epochs"], config["steps_per_epoch"]) != (lr, epochs, steps):
+    saved = read_finished_run(os.path.join(out, name), lr=lr, epochs=epochs, steps_per_epoch=steps)
+    if saved is None:
         return None
     return types.SimpleNamespace(
         test_accuracy=saved["test_accuracy"],

@@ -11,15 +11,22 @@
 One pre-training; the random initialisation, its probe and every fine-tuning run once per seed (`--seeds`), and
 the table gives mean ± std over the seeds, so that the gain from pre-training is read against that spread.
 
-    python examples/masked_patch_prediction.py               # 3 seeds (docs/REPRODUCTION.md)
-    python examples/masked_patch_prediction.py --quick       # smoke run
+    python examples/masked_patch_prediction.py --out runs/mpp            # 3 seeds (docs/REPRODUCTION.md)
+    python examples/masked_patch_prediction.py --out runs/mpp --resume   # reads back the runs already finished there
+    python examples/masked_patch_prediction.py --quick                   # smoke run
+
+Besides the table it writes `masked_patch_prediction.png` (the test accuracies and the 25-shot probe, mean ± std
+over the seeds) and `masked_patch_prediction.json` (every seed's figures) into the run folder.
 """
 
 import argparse
 import dataclasses
+import json
+import os
 import shlex
 import sys
 import tempfile
+import types
 
 import keras
 import numpy as np
@@ -28,7 +35,7 @@ from keras_vit import data as data_lib
 from keras_vit.fewshot import fewshot_evaluate
 from keras_vit.pretraining.pretrain import MPP_FMNIST, pretrain_mpp
 from keras_vit.training import build_model, get_recipe, train
-from keras_vit.training.run import fewshot_setup
+from keras_vit.training.run import fewshot_setup, read_finished_run
 
 SHOTS = (1, 5, 10, 25)
 
@@ -39,6 +46,68 @@ def mean_std(values, scale=100, digits=2):
     return f"{values.mean():.{digits}f}" + (f" ± {values.std():.{digits}f}" if len(values) > 1 else "")
 
 
+def pretrained(args, data, out, quick):
+    """Pre-trains the encoder, or with `--resume` reads back the pre-training `out/mpp` finished."""
+    saved = args.resume and read_finished_run(
+        os.path.join(out, "mpp"), epochs=args.pretrain_epochs, steps_per_epoch=quick.get("steps_per_epoch")
+    )
+    if not saved or not os.path.exists(os.path.join(out, "mpp", "encoder.keras")):
+        return pretrain_mpp(MPP_FMNIST, epochs=args.pretrain_epochs, data=data, out=out, name="mpp", verbose=2, **quick)
+    print(f"Pre-training: read back from {os.path.join(out, 'mpp', 'results.json')} (--resume)")
+    return types.SimpleNamespace(
+        fewshot={int(key.removesuffix("shot")): value for key, value in saved["fewshot"].items()},  # "5shot"
+        paths={"encoder": os.path.join(out, "mpp", "encoder.keras")},
+        val_patch_accuracy=saved["val_patch_accuracy"],
+        val_loss=saved["val_loss"],
+        train_time_s=saved["train_time_s"],
+    )
+
+
+def finetuned(args, config, name, **overrides):
+    """`train(config, **overrides)` as run `name`, or with `--resume` the test accuracy of it finished already:
+    the same schedule, seed and start, and as many steps per epoch (a pass over as many images)."""
+    batch_size = overrides.get("batch_size", config.batch_size)
+    saved = args.resume and read_finished_run(
+        os.path.join(config.out, name),
+        epochs=overrides["epochs"],
+        init_from=overrides["init_from"],
+        seed=overrides["seed"],
+        batch_size=batch_size,
+        steps_per_epoch=overrides.get("steps_per_epoch"),
+    )
+    steps = overrides.get("steps_per_epoch") or len(overrides["data"].train[0]) // batch_size
+    if saved and saved["steps_per_epoch"] == steps:
+        print(f"  {name}: read back from its results.json (--resume)", flush=True)
+        return saved["test_accuracy"]
+    return train(config, name=name, fewshot_shots=(), **overrides).test_accuracy
+
+
+def plot(results, probes, path, small_labels):
+    """Grouped bars: test accuracy on all labels and on `small_labels`, and the 25-shot probe; mean ± std."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = ("all labels", f"{small_labels:,} labels", "25-shot probe\n(frozen features)")
+    figure, axes = plt.subplots(figsize=(6.4, 4.2))
+    for offset, (start, label) in zip((-0.2, 0.2), (("scratch", "random init"), ("mpp", "MPP pre-trained"))):
+        values = [results[start][0], results[start][1], [probe[25] for probe in probes[start]]]
+        means = [100 * np.mean(v) for v in values]
+        stds = [100 * np.std(v) for v in values]
+        bars = axes.bar(np.arange(3) + offset, means, 0.4, yerr=stds, capsize=3, label=label)
+        axes.bar_label(bars, fmt="%.1f", padding=2, fontsize=8)
+    axes.set_xticks(np.arange(3), groups)
+    axes.set_ylabel("Fashion-MNIST test accuracy (%)")
+    axes.set_ylim(0, 100)
+    axes.legend(loc="lower right")
+    axes.grid(True, axis="y", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pretrain-epochs", type=int, default=10)
@@ -47,6 +116,9 @@ def main(argv=None):
     parser.add_argument("--small-epochs", type=int, default=30, help="epochs of the small run (default: %(default)s)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds of the fine-tuning runs (default: %(default)s)")
     parser.add_argument("--out", default=None, help="run folder (default: a temporary folder)")
+    parser.add_argument(
+        "--resume", action="store_true", help="read back the runs already finished in --out (same settings)"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: a few steps each")
     args = parser.parse_args(argv)
     out = args.out or tempfile.mkdtemp(prefix="mpp_")
@@ -58,7 +130,7 @@ def main(argv=None):
     data = data_lib.load("fashion_mnist", val_size=500 if args.quick else 5000, seed=0)
     if args.quick:
         data = data.head(train=2 * args.small_labels, test=500)
-    pre = pretrain_mpp(MPP_FMNIST, epochs=args.pretrain_epochs, data=data, out=out, name="mpp", verbose=2, **quick)
+    pre = pretrained(args, data, out, quick)
 
     # Few-shot probes of the frozen features (the classifier's `pre_logits`: the mean of the encoder's tokens).
     # pretrain_mpp probed its encoder already; the randomly initialised one is probed here the same way.
@@ -79,30 +151,22 @@ def main(argv=None):
     results = {start: ([], []) for start in probes}
     for seed in seeds:
         for start, init_from in (("scratch", None), ("mpp", pre.paths["encoder"])):
-            full = train(
-                finetune,
-                init_from=init_from,
-                epochs=args.finetune_epochs,
-                data=data,
-                name=f"full_{start}-seed{seed}",
-                seed=seed,
-                fewshot_shots=(),
-                **quick,
+            common = dict(init_from=init_from, seed=seed, **quick)
+            full = finetuned(
+                args, finetune, f"full_{start}-seed{seed}", epochs=args.finetune_epochs, data=data, **common
             )
-            few = train(
+            few = finetuned(
+                args,
                 finetune,
-                init_from=init_from,
+                f"small_{start}-seed{seed}",
                 epochs=args.small_epochs,
                 data=small,
-                name=f"small_{start}-seed{seed}",
-                seed=seed,
-                fewshot_shots=(),
                 batch_size=64,
                 warmup=0.1,
-                **quick,
+                **common,
             )
-            results[start][0].append(full.test_accuracy)
-            results[start][1].append(few.test_accuracy)
+            results[start][0].append(full)
+            results[start][1].append(few)
     keras.backend.clear_session()
 
     print("\nCommand: python " + " ".join(shlex.quote(a) for a in sys.argv))
@@ -122,6 +186,15 @@ def main(argv=None):
         shots = " / ".join(mean_std([probe[k] for probe in probes[start]], digits=1) for k in SHOTS)
         label = "random init" if start == "scratch" else "MPP pre-trained"
         print(f"| {label} | {shots} | {mean_std(full)} | {mean_std(few)} |")
+    print(f"Figure: {plot(results, probes, os.path.join(out, 'masked_patch_prediction.png'), args.small_labels)}")
+    record = dict(
+        seeds=seeds,
+        pretraining=dict(epochs=args.pretrain_epochs, val_patch_accuracy=pre.val_patch_accuracy, fewshot=pre.fewshot),
+        probes=probes,
+        test_accuracy={start: dict(all_labels=full, small_labels=few) for start, (full, few) in results.items()},
+    )
+    with open(os.path.join(out, "masked_patch_prediction.json"), "w") as f:
+        json.dump(record, f, indent=2, default=float)
     return 0
 
 

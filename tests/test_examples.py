@@ -2,6 +2,7 @@
 they cannot rot."""
 
 import importlib.util
+import json
 import os
 import sys
 
@@ -346,6 +347,25 @@ def test_masked_patch_prediction_quick_run(tmp_path, capsys):
     for run in ("full_scratch-seed0", "small_mpp-seed0"):
         assert (tmp_path / run / "results.json").exists()
     assert mpp.mean_std([0.5, 0.7]) == "60.00 ± 10.00" and mpp.mean_std([0.5]) == "50.00"
+    assert (tmp_path / "masked_patch_prediction.png").stat().st_size > 0
+    record = json.loads((tmp_path / "masked_patch_prediction.json").read_text())
+    table = out[out.index("| encoder |") :]
+    # --resume trains nothing: it reads every run back and prints the same table.
+    assert mpp.main(["--quick", "--out", str(tmp_path), "--resume"]) == 0
+    again = capsys.readouterr().out
+    assert "Epoch" not in again and again.count("read back") == 5  # the pre-training and the four fine-tunings
+    assert again[again.index("| encoder |") :].split("Figure:")[0] == table.split("Figure:")[0]
+    assert (
+        json.loads((tmp_path / "masked_patch_prediction.json").read_text())["test_accuracy"]
+        == (record["test_accuracy"])
+    )
+    # A run of other settings is not the one asked for: it trains again.
+    results = tmp_path / "small_mpp-seed0" / "results.json"
+    saved = json.loads(results.read_text())
+    results.write_text(json.dumps(dict(saved, config=dict(saved["config"], epochs=2))))
+    assert mpp.main(["--quick", "--out", str(tmp_path), "--resume"]) == 0
+    assert capsys.readouterr().out.count("read back") == 4
+    assert json.loads(results.read_text())["config"]["epochs"] == 1
 
 
 @pytest.mark.tf_only

@@ -146,6 +146,20 @@ def guard_backup(config, backup_dir):
     return backup_dir
 
 
+def read_finished_run(run_dir, **expected):
+    """The `results.json` of the finished run in `run_dir` when its config has the `expected` values, else None.
+
+    For scripts whose `--resume` reads back the runs an earlier call of theirs finished (`results.json` is written
+    last, and atomically, so its presence means the run finished)."""
+    path = os.path.join(run_dir, "results.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        saved = json.load(f)
+    config = saved.get("config", {})
+    return saved if all(config.get(key) == value for key, value in expected.items()) else None
+
+
 def history_record(history):
     """A `keras.callbacks.History`'s per-epoch logs as plain floats (for JSON)."""
     return {k: [float(x) for x in v] for k, v in history.history.items()}

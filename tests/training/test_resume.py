@@ -93,3 +93,15 @@ def test_a_backup_resumes_only_the_run_it_was(tmp_path):
     run.guard_backup(quieter, backup)  # how it prints and how long it may run may change
     with pytest.raises(ValueError, match=r"other settings \(epochs, lr\).*another --name.*backup/"):
         run.guard_backup(get_recipe("fmnist").__class__(model="vit_tiny", epochs=3, lr=0.1), backup)
+
+
+def test_read_finished_run_returns_the_results_only_of_a_run_with_the_settings_asked_for(tmp_path):
+    from keras_vit.training.run import read_finished_run, write_results
+
+    assert read_finished_run(str(tmp_path / "never_ran"), epochs=3) is None  # no results.json: not finished
+    results = dict(config=dict(epochs=3, lr=0.002, init_from=None), test_accuracy=0.875)
+    write_results(str(tmp_path / "results.json"), results)
+    assert read_finished_run(str(tmp_path), epochs=3, init_from=None) == results
+    assert read_finished_run(str(tmp_path)) == results  # nothing asked for: any finished run
+    assert read_finished_run(str(tmp_path), epochs=3, lr=0.001) is None  # one setting differs
+    assert read_finished_run(str(tmp_path), seed=0) is None  # a setting the run does not record
