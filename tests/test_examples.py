@@ -326,15 +326,22 @@ def test_posemb_table_gives_mean_and_population_std_over_seeds():
 
 @pytest.mark.tf_only
 @pytest.mark.slow
-def test_posemb_ablation_quick_run(capsys):
+def test_posemb_ablation_quick_run(tmp_path, capsys):
     ablation = _example("posemb_ablation")
-    assert ablation.main(["--quick", "--posembs", "none", "relative"]) == 0
+    assert ablation.main(["--quick", "--posembs", "none", "relative", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| `")]
     assert [row.split("`")[1] for row in rows] == ["none", "relative"] and "seeds 0 (mean ± std, %)" in out
     # Relative attention adds a learned embedding per token offset in every block; "none" adds nothing.
     params = [int(row.split("|")[2].replace(",", "")) for row in rows]
     assert params[1] > params[0]
+    # The JSON holds each seed's figures, the ones the table averages.
+    record = json.loads((tmp_path / "posemb_ablation.json").read_text())
+    assert record["seeds"] == [0] and [run[0]["params"] for run in record["runs"].values()] == params
+    assert [f"{100 * run[0]['test_accuracy']:.2f}" for run in record["runs"].values()] == [
+        row.split("|")[3].strip() for row in rows
+    ]
+    assert (tmp_path / "posemb_ablation.png").stat().st_size > 0
 
 
 @pytest.mark.tf_only
