@@ -377,8 +377,16 @@ def test_masked_patch_prediction_quick_run(tmp_path, capsys):
 
 @pytest.mark.tf_only
 @pytest.mark.slow
-def test_hybrid_vs_vit_quick_run(capsys):
+def test_hybrid_vs_vit_quick_run(tmp_path, capsys):
     hybrid = _example("hybrid_vs_vit")
-    assert hybrid.main(["--quick"]) == 0
+    assert hybrid.main(["--quick", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "vit_fmnist_p7" in out and "hybrid_fmnist" in out
+    record = json.loads((tmp_path / "hybrid_vs_vit.json").read_text())
+    for name, run in record.items():
+        # One point per epoch trained, at the training time then, with the epoch's validation accuracy.
+        assert len(run["epoch_ends"]) == run["epochs"] == 1
+        seconds, accuracy = run["epoch_ends"][0]["train_s"], run["epoch_ends"][0]["val_accuracy"]
+        assert 0 < seconds and 0 <= accuracy <= 1
+        assert f"| `{name}` | {run['params']:,} | {run['mmacs']:.1f} | {run['test_accuracy']:.4f} |" in out
+    assert (tmp_path / "hybrid_vs_vit.png").stat().st_size > 0
