@@ -35,7 +35,8 @@ import shlex
 import sys
 import tempfile
 
-from hybrid_vs_vit import hybrid_fmnist  # the script's folder is on sys.path when it runs
+from figures import axes_saved_to  # the script's folder is on sys.path when it runs
+from hybrid_vs_vit import hybrid_fmnist
 
 import keras_vit
 from keras_vit.models import catalog
@@ -114,43 +115,36 @@ def compute_ratios(rows, family="ViT", baseline="ResNet"):
 
 
 def plot(rows, path):
-    import matplotlib
     import matplotlib.ticker
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     colours = {"ViT": "tab:blue", "hybrid": "tab:orange", "conv stem": "tab:green", "ResNet": "tab:red"}
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for family, colour in colours.items():
-        points = [r for r in rows if r["family"] == family]
-        if points:
-            ax.scatter(
-                [r["train_tflops"] for r in points],
-                [100 * r["test_accuracy"] for r in points],
-                color=colour,
-                label=family,
-                zorder=3,
+    with axes_saved_to(path, figsize=(6.4, 4.4)) as ax:
+        for family, colour in colours.items():
+            points = [r for r in rows if r["family"] == family]
+            if points:
+                ax.scatter(
+                    [r["train_tflops"] for r in points],
+                    [100 * r["test_accuracy"] for r in points],
+                    color=colour,
+                    label=family,
+                    zorder=3,
+                )
+        for r in rows:
+            ax.annotate(
+                r["model"],
+                (r["train_tflops"], 100 * r["test_accuracy"]),
+                textcoords="offset points",
+                xytext=(5, 4),
+                fontsize=8,
             )
-    for r in rows:
-        ax.annotate(
-            r["model"],
-            (r["train_tflops"], 100 * r["test_accuracy"]),
-            textcoords="offset points",
-            xytext=(5, 4),
-            fontsize=8,
-        )
-    ax.set_xscale("log")
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    ax.margins(x=0.25, y=0.1)
-    ax.set_xlabel("training compute (TFLOPs, 3 × forward FLOPs × images seen)")
-    ax.set_ylabel("Fashion-MNIST test accuracy (%)")
-    ax.set_title(f"Accuracy against training compute ({rows[0]['epochs']} epoch(s) each)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="best")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.margins(x=0.25, y=0.1)
+        ax.set_xlabel("training compute (TFLOPs, 3 × forward FLOPs × images seen)")
+        ax.set_ylabel("Fashion-MNIST test accuracy (%)")
+        ax.set_title(f"Accuracy against training compute ({rows[0]['epochs']} epoch(s) each)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(loc="best")
 
 
 def main(argv=None):

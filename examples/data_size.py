@@ -42,6 +42,7 @@ import time
 import types
 
 import numpy as np
+from figures import axes_saved_to  # the script's folder is on sys.path when it runs
 
 import keras_vit
 from keras_vit.data import Data
@@ -292,53 +293,38 @@ def write_csv(rows, path):
 
 def plot(points, models, path):
     """Test accuracy against training-set size (log x), mean ± std over the seeds run."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(6.4, 4.4))
-    for label, model in MODELS.items():
-        if model not in models:
-            continue
-        sizes = sorted(size for (m, size) in points if m == model)
-        means = [100 * points[(model, s)][0] for s in sizes]
-        stds = [100 * points[(model, s)][1] for s in sizes]
-        axes.errorbar(sizes, means, yerr=stds, marker="o", capsize=3, label=label)
-    axes.set_xscale("log")
-    axes.set_xlabel("labelled training images")
-    axes.set_ylabel("Fashion-MNIST test accuracy (%)")
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    with axes_saved_to(path, figsize=(6.4, 4.4)) as axes:
+        for label, model in MODELS.items():
+            if model not in models:
+                continue
+            sizes = sorted(size for (m, size) in points if m == model)
+            means = [100 * points[(model, s)][0] for s in sizes]
+            stds = [100 * points[(model, s)][1] for s in sizes]
+            axes.errorbar(sizes, means, yerr=stds, marker="o", capsize=3, label=label)
+        axes.set_xscale("log")
+        axes.set_xlabel("labelled training images")
+        axes.set_ylabel("Fashion-MNIST test accuracy (%)")
+        axes.grid(True, which="both", alpha=0.3)
+        axes.legend()
     return path
 
 
 def plot_fewshot(rows, path):
     """5-shot linear accuracy against test accuracy, one point per run, one colour per model (§4.1's proxy)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     rows = [r for r in rows if r["fewshot_5"] is not None]
     rho = spearman([r["fewshot_5"] for r in rows], [r["test_accuracy"] for r in rows])
-    figure, axes = plt.subplots(figsize=(5.2, 4.6))
-    for label, model in MODELS.items():
-        runs = [r for r in rows if r["model"] == model]
-        if runs:
-            x, y = (100 * np.array([r[key] for r in runs]) for key in ("fewshot_5", "test_accuracy"))
-            axes.scatter(x, y, s=18, label=label)
-    axes.set_xlabel(f"{SHOTS}-shot linear accuracy (%)")
-    axes.set_ylabel("test accuracy after training (%)")
-    axes.set_title(f"Spearman {rho:.3f} over {len(rows)} runs")
-    axes.grid(True, alpha=0.3)
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    with axes_saved_to(path, figsize=(5.2, 4.6)) as axes:
+        for label, model in MODELS.items():
+            runs = [r for r in rows if r["model"] == model]
+            if runs:
+                x, y = (100 * np.array([r[key] for r in runs]) for key in ("fewshot_5", "test_accuracy"))
+                axes.scatter(x, y, s=18, label=label)
+        axes.set_xlabel(f"{SHOTS}-shot linear accuracy (%)")
+        axes.set_ylabel("test accuracy after training (%)")
+        axes.set_title(f"Spearman {rho:.3f} over {len(rows)} runs")
+        axes.grid(True, alpha=0.3)
+        axes.legend()
     return path
 
 

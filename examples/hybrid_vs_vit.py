@@ -24,6 +24,7 @@ import time
 
 import keras
 import numpy as np
+from figures import axes_saved_to  # the script's folder is on sys.path when it runs
 
 import keras_vit
 from keras_vit.models import catalog
@@ -62,24 +63,16 @@ class EpochClock(keras.callbacks.Callback):
 
 def plot(curves, path):
     """Validation accuracy against training minutes, one line per model; {name: (points, test accuracy)}."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(6.0, 4.0))
-    for name, (points, test_accuracy) in curves.items():
-        minutes = [seconds / 60 for seconds, _ in points]
-        accuracy = [100 * (value if value is not None else np.nan) for _, value in points]
-        axes.plot(minutes, accuracy, marker="o", label=f"{name} (test {100 * test_accuracy:.2f} %)")
-    axes.set_xlabel("training time (min)")
-    axes.set_ylabel("validation accuracy after the epoch (%)")
-    axes.set_xlim(left=0)
-    axes.grid(True, alpha=0.3)
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    with axes_saved_to(path, figsize=(6.0, 4.0)) as axes:
+        for name, (points, test_accuracy) in curves.items():
+            minutes = [seconds / 60 for seconds, _ in points]
+            accuracy = [100 * (value if value is not None else np.nan) for _, value in points]
+            axes.plot(minutes, accuracy, marker="o", label=f"{name} (test {100 * test_accuracy:.2f} %)")
+        axes.set_xlabel("training time (min)")
+        axes.set_ylabel("validation accuracy after the epoch (%)")
+        axes.set_xlim(left=0)
+        axes.grid(True, alpha=0.3)
+        axes.legend()
     return path
 
 

@@ -30,6 +30,7 @@ import types
 
 import keras
 import numpy as np
+from figures import axes_saved_to  # the script's folder is on sys.path when it runs
 
 from keras_vit import data as data_lib
 from keras_vit.fewshot import fewshot_evaluate
@@ -84,27 +85,20 @@ def finetuned(args, config, name, **overrides):
 
 def plot(results, probes, path, small_labels):
     """Grouped bars: test accuracy on all labels and on `small_labels`, and the 25-shot probe; mean ± std."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     groups = ("all labels", f"{small_labels:,} labels", "25-shot probe\n(frozen features)")
-    figure, axes = plt.subplots(figsize=(6.4, 4.2))
-    for offset, (start, label) in zip((-0.2, 0.2), (("scratch", "random init"), ("mpp", "MPP pre-trained"))):
-        values = [results[start][0], results[start][1], [probe[25] for probe in probes[start]]]
-        means = [100 * np.mean(v) for v in values]
-        stds = [100 * np.std(v) for v in values]
-        bars = axes.bar(np.arange(3) + offset, means, 0.4, yerr=stds, capsize=3, label=label)
-        axes.bar_label(bars, fmt="%.1f", padding=2, fontsize=8)
-    axes.set_xticks(np.arange(3), groups)
-    axes.set_ylabel("Fashion-MNIST test accuracy (%)")
-    axes.set_ylim(0, 100)
-    axes.legend(loc="lower right")
-    axes.grid(True, axis="y", alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    with axes_saved_to(path, figsize=(6.4, 4.2)) as axes:
+        for offset, (start, label) in zip((-0.2, 0.2), (("scratch", "random init"), ("mpp", "MPP pre-trained"))):
+            values = [results[start][0], results[start][1], [probe[25] for probe in probes[start]]]
+            means = [100 * np.mean(v) for v in values]
+            stds = [100 * np.std(v) for v in values]
+            bars = axes.bar(np.arange(3) + offset, means, 0.4, yerr=stds, capsize=3, label=label)
+            axes.bar_label(bars, fmt="%.1f", padding=2, fontsize=8)
+        axes.set_xticks(np.arange(3), groups)
+        axes.set_ylabel("Fashion-MNIST test accuracy (%)")
+        axes.set_ylim(0, 100)
+        axes.legend(loc="lower right")
+        axes.grid(True, axis="y", alpha=0.3)
     return path
 
 

@@ -27,6 +27,7 @@ import sys
 import tempfile
 
 import numpy as np
+from figures import axes_saved_to  # the script's folder is on sys.path when it runs
 
 import keras_vit
 from keras_vit.models import catalog
@@ -85,37 +86,30 @@ def table(runs):
 
 def plot(runs, path):
     """Test accuracy and 5-shot linear accuracy per kind, mean ± std over the seeds (bars with error bars)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     kinds = list(runs)
-    figure, axes = plt.subplots(figsize=(6.4, 4.2))
-    for offset, (label, value) in zip(
-        (-0.2, 0.2), (("test accuracy", lambda run: run[1]), ("5-shot linear accuracy", lambda run: run[2][5]))
-    ):
-        values = [[100 * value(run) for run in runs[kind]] for kind in kinds]
-        bars = axes.bar(
-            np.arange(len(kinds)) + offset,
-            [np.mean(v) for v in values],
-            0.4,
-            yerr=[np.std(v) for v in values],
-            capsize=3,
-            label=label,
-        )
-        axes.bar_label(bars, fmt="%.1f", padding=2, fontsize=8)
-    # The differences are a few points: the axis spans the values, not 0-100.
-    values = [100 * v for seeds in runs.values() for run in seeds for v in (run[1], run[2][5])]
-    axes.set_ylim(max(0.0, np.floor(min(values) / 5) * 5 - 5), min(100.0, np.ceil(max(values) / 5) * 5 + 2.5))
-    axes.set_xticks(np.arange(len(kinds)), kinds)
-    axes.set_xlabel("position embedding")
-    axes.set_ylabel("Fashion-MNIST accuracy (%)")
-    axes.legend(loc="upper left")
-    axes.grid(True, axis="y", alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    with axes_saved_to(path, figsize=(6.4, 4.2)) as axes:
+        for offset, (label, value) in zip(
+            (-0.2, 0.2), (("test accuracy", lambda run: run[1]), ("5-shot linear accuracy", lambda run: run[2][5]))
+        ):
+            values = [[100 * value(run) for run in runs[kind]] for kind in kinds]
+            bars = axes.bar(
+                np.arange(len(kinds)) + offset,
+                [np.mean(v) for v in values],
+                0.4,
+                yerr=[np.std(v) for v in values],
+                capsize=3,
+                label=label,
+            )
+            axes.bar_label(bars, fmt="%.1f", padding=2, fontsize=8)
+        # The differences are a few points: the axis spans the values, not 0-100.
+        values = [100 * v for seeds in runs.values() for run in seeds for v in (run[1], run[2][5])]
+        axes.set_ylim(max(0.0, np.floor(min(values) / 5) * 5 - 5), min(100.0, np.ceil(max(values) / 5) * 5 + 2.5))
+        axes.set_xticks(np.arange(len(kinds)), kinds)
+        axes.set_xlabel("position embedding")
+        axes.set_ylabel("Fashion-MNIST accuracy (%)")
+        axes.legend(loc="upper left")
+        axes.grid(True, axis="y", alpha=0.3)
     return path
 
 
