@@ -29,6 +29,7 @@ import typing
 
 import keras
 import numpy as np
+from seed_summary import mean_std  # the script's folder is on sys.path when it runs
 
 import keras_vit
 from keras_vit.analysis.distance import mean_attention_distance, pairwise_distances, write_distance_csv
@@ -56,12 +57,6 @@ def test_images(count):
     (_, _), (x_test, _) = fashion_mnist.load_data()
     grey = x_test[:count].astype("float32")[..., None]
     return keras_vit.preprocess_input(np.repeat(grey, 3, axis=-1))
-
-
-def mean_std(values, digits):
-    """ "mean ± std" over the seeds (population std; the mean alone for one seed)."""
-    values = np.asarray(values, dtype=float)
-    return f"{values.mean():.{digits}f}" + (f" ± {values.std():.{digits}f}" if len(values) > 1 else "")
 
 
 class Run(typing.NamedTuple):
@@ -127,7 +122,7 @@ def report(results, out):
     print("\nCommand: python " + " ".join(shlex.quote(a) for a in sys.argv))
     print(f"Figure: {figure}")
     for label, runs in results.items():
-        accuracy = mean_std([100 * run.accuracy for run in runs], 2)
+        accuracy = mean_std([run.accuracy for run in runs])
         epochs = "/".join(str(run.epochs) for run in runs)
         print(f"{label}: test accuracy {accuracy} % after {epochs} epochs ({seeds} seed{'s' * (seeds > 1)})")
     print(f"\nLocal heads: mean distance < {threshold:.1f} px (half of uniform attention's {2 * threshold:.1f} px)")
@@ -139,10 +134,10 @@ def report(results, out):
         label: np.array([local_fraction(run.distances, threshold) for run in runs]) for label, runs in results.items()
     }
     for layer in range(vit.shape[0]):
-        cells = [mean_std(local[label][:, layer], 2) for label in results]
+        cells = [mean_std(local[label][:, layer], scale=1) for label in results]
         spans = [
-            f"{mean_std([run.distances[layer].min() for run in runs], 1)} / "
-            f"{mean_std([run.distances[layer].mean() for run in runs], 1)}"
+            f"{mean_std([run.distances[layer].min() for run in runs], scale=1, digits=1)} / "
+            f"{mean_std([run.distances[layer].mean() for run in runs], scale=1, digits=1)}"
             for runs in results.values()
         ]
         print(f"| {layer + 1} | " + " | ".join(cells + spans) + " |")

@@ -15,7 +15,6 @@ in `hybrid_vs_vit.json`).
 
 import argparse
 import dataclasses
-import json
 import os
 import shlex
 import sys
@@ -25,6 +24,7 @@ import time
 import keras
 import numpy as np
 from figures import axes_saved_to  # the script's folder is on sys.path when it runs
+from seed_summary import write_record
 
 import keras_vit
 from keras_vit.models import catalog
@@ -132,8 +132,7 @@ def main(argv=None):
         row[0]: dict(zip(fields, row[1:]), epoch_ends=[dict(train_s=t, val_accuracy=a) for t, a in curves[row[0]][0]])
         for row in rows
     }
-    with open(os.path.join(common["out"], "hybrid_vs_vit.json"), "w") as f:
-        json.dump(record, f, indent=2, default=float)
+    write_record(os.path.join(common["out"], "hybrid_vs_vit.json"), record)
     return 0
 
 

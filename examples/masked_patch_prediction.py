@@ -21,7 +21,6 @@ over the seeds) and `masked_patch_prediction.json` (every seed's figures) into t
 
 import argparse
 import dataclasses
-import json
 import os
 import shlex
 import sys
@@ -31,6 +30,7 @@ import types
 import keras
 import numpy as np
 from figures import axes_saved_to  # the script's folder is on sys.path when it runs
+from seed_summary import mean_std, write_record
 
 from keras_vit import data as data_lib
 from keras_vit.fewshot import fewshot_evaluate
@@ -41,23 +41,19 @@ from keras_vit.training.run import fewshot_setup, read_finished_run
 SHOTS = (1, 5, 10, 25)
 
 
-def mean_std(values, scale=100, digits=2):
-    """ "mean ± std" of fractions in percent (population std over the seeds; the mean alone for one value)."""
-    values = scale * np.asarray(values, dtype=float)
-    return f"{values.mean():.{digits}f}" + (f" ± {values.std():.{digits}f}" if len(values) > 1 else "")
-
-
 def pretrained(args, data, out, quick):
     """Pre-trains the encoder, or with `--resume` reads back the pre-training `out/mpp` finished."""
+    run_dir = os.path.join(out, "mpp")
+    encoder = os.path.join(run_dir, "encoder.keras")
     saved = args.resume and read_finished_run(
-        os.path.join(out, "mpp"), epochs=args.pretrain_epochs, steps_per_epoch=quick.get("steps_per_epoch")
+        run_dir, epochs=args.pretrain_epochs, steps_per_epoch=quick.get("steps_per_epoch")
     )
-    if not saved or not os.path.exists(os.path.join(out, "mpp", "encoder.keras")):
+    if not saved or not os.path.exists(encoder):
         return pretrain_mpp(MPP_FMNIST, epochs=args.pretrain_epochs, data=data, out=out, name="mpp", verbose=2, **quick)
-    print(f"Pre-training: read back from {os.path.join(out, 'mpp', 'results.json')} (--resume)")
+    print(f"Pre-training: read back from {os.path.join(run_dir, 'results.json')} (--resume)")
     return types.SimpleNamespace(
         fewshot={int(key.removesuffix("shot")): value for key, value in saved["fewshot"].items()},  # "5shot"
-        paths={"encoder": os.path.join(out, "mpp", "encoder.keras")},
+        paths={"encoder": encoder},
         val_patch_accuracy=saved["val_patch_accuracy"],
         val_loss=saved["val_loss"],
         train_time_s=saved["train_time_s"],
@@ -85,7 +81,6 @@ def finetuned(args, config, name, **overrides):
 
 def plot(results, probes, path, small_labels):
     """Grouped bars: test accuracy on all labels and on `small_labels`, and the 25-shot probe; mean ± std."""
-
     groups = ("all labels", f"{small_labels:,} labels", "25-shot probe\n(frozen features)")
     with axes_saved_to(path, figsize=(6.4, 4.2)) as axes:
         for offset, (start, label) in zip((-0.2, 0.2), (("scratch", "random init"), ("mpp", "MPP pre-trained"))):
@@ -187,8 +182,7 @@ def main(argv=None):
         probes=probes,
         test_accuracy={start: dict(all_labels=full, small_labels=few) for start, (full, few) in results.items()},
     )
-    with open(os.path.join(out, "masked_patch_prediction.json"), "w") as f:
-        json.dump(record, f, indent=2, default=float)
+    write_record(os.path.join(out, "masked_patch_prediction.json"), record)
     return 0
 
 

@@ -20,7 +20,6 @@ Besides the table it writes `posemb_ablation.png` (test and 5-shot accuracy per 
 
 import argparse
 import dataclasses
-import json
 import os
 import shlex
 import sys
@@ -28,6 +27,7 @@ import tempfile
 
 import numpy as np
 from figures import axes_saved_to  # the script's folder is on sys.path when it runs
+from seed_summary import mean_std, write_record
 
 import keras_vit
 from keras_vit.models import catalog
@@ -62,12 +62,6 @@ def p7_with_posemb(posemb):
     return constructor
 
 
-def mean_std(values):
-    """ "mean ± std" in percent of fractions (the population std over the seeds; just the mean for one seed)."""
-    values = 100 * np.asarray(values, dtype=float)
-    return f"{values.mean():.2f}" + (f" ± {values.std():.2f}" if len(values) > 1 else "")
-
-
 def table(runs):
     """Markdown rows, one per posemb, from {posemb: [(params, test accuracy, {shots: accuracy}, seconds), ...]}."""
     lines = []
@@ -86,7 +80,6 @@ def table(runs):
 
 def plot(runs, path):
     """Test accuracy and 5-shot linear accuracy per kind, mean ± std over the seeds (bars with error bars)."""
-
     kinds = list(runs)
     with axes_saved_to(path, figsize=(6.4, 4.2)) as axes:
         for offset, (label, value) in zip(
@@ -169,8 +162,7 @@ def main(argv=None):
         posemb: [dict(params=p, test_accuracy=a, fewshot=f, train_time_s=t) for p, a, f, t in kind_runs]
         for posemb, kind_runs in runs.items()
     }
-    with open(os.path.join(common["out"], "posemb_ablation.json"), "w") as f:
-        json.dump(dict(seeds=seeds, runs=record), f, indent=2, default=float)
+    write_record(os.path.join(common["out"], "posemb_ablation.json"), dict(seeds=seeds, runs=record))
     return 0
 
 
