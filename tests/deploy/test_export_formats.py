@@ -47,7 +47,9 @@ RUNTIME_SCRIPT = textwrap.dedent(
             hint = {"float32": "f32", "bfloat16": "bf16"}.get(meta["precision"])  # int8: the plugin's default
             core = ov.Core()
             ir = core.read_model(os.path.join(folder, "model.xml"))
-            compiled = core.compile_model(ir, "CPU", {"INFERENCE_PRECISION_HINT": hint} if hint else {})
+            static = ir.clone()  # compiled for the batch's shape, as keras_vit.deploy.load does
+            static.reshape({static.inputs[0]: list(x.shape)})
+            compiled = core.compile_model(static, "CPU", {"INFERENCE_PRECISION_HINT": hint} if hint else {})
             out = compiled(x)
             outputs = {o.get_any_name(): out[o] for o in compiled.outputs}
             ops = [op.get_type_name() for op in ir.get_ops()]
@@ -178,6 +180,24 @@ def test_openvino_compiles_at_the_exported_precision(exported):
     assert "float32" in hint["float32"] or "f32" in hint["float32"]
     if "bfloat16" in keras_vit.deploy.native_precisions():
         assert "bf" in hint["bfloat16"]
+
+
+@tf_only
+def test_openvino_compiles_one_static_model_per_batch_size(exported, monkeypatch):
+    from keras_vit.deploy import openvino_format
+
+    monkeypatch.setattr(openvino_format, "STATIC_BATCH_SIZES", 2)
+    predictor = keras_vit.deploy.load(exported["exports"]["openvino-float32"])
+    x = exported["x"]
+    for batch in (1, 3, 1, 5, 7):
+        np.testing.assert_allclose(predictor(x[:batch]), exported["reference"][:batch], atol=TOLERANCE["float32"])
+    compiled = predictor.runtime.compiled
+    assert list(compiled) == [(1, 32, 32, 3), (3, 32, 32, 3), None]  # sizes past the first two: one dynamic model
+    for shape, (model, _) in compiled.items():
+        inputs = model.inputs[0].get_partial_shape()
+        assert inputs.is_static == (shape is not None)
+        if shape is not None:
+            assert tuple(inputs.to_shape()) == shape
 
 
 @tf_only
