@@ -1,8 +1,19 @@
+import math
+
 import keras
 import numpy as np
 from keras import ops
 
 from keras_vit.layers.attention import IMPLEMENTATIONS, dot_product_attention
+
+
+def projection_initializer(fan_in, fan_out):
+    """Glorot-uniform over the 2-D (fan_in, fan_out) matrix a projection kernel is: the official code's
+    `xavier_uniform` of Flax's `DenseGeneral`, which draws the flattened kernel (Keras's `GlorotUniform` would
+    take the fans of the 3-D shape, 6-12 x too narrow). A new initializer per weight: an unseeded Keras
+    initializer draws the same values at every call, so one shared by q, k and v would make them equal."""
+    limit = math.sqrt(6.0 / (fan_in + fan_out))
+    return keras.initializers.RandomUniform(-limit, limit)
 
 
 @keras.saving.register_keras_serializable(package="keras_vit")
@@ -49,19 +60,26 @@ class MultiHeadSelfAttention(keras.layers.Layer):
                 f"Received: num_heads={self.num_heads}"
             )
         head_dim = hidden // self.num_heads
-        init = keras.initializers.GlorotUniform()
         for name in ("query", "key", "value"):
             setattr(
                 self,
                 f"{name}_kernel",
-                self.add_weight(name=f"{name}_kernel", shape=(hidden, self.num_heads, head_dim), initializer=init),
+                self.add_weight(
+                    name=f"{name}_kernel",
+                    shape=(hidden, self.num_heads, head_dim),
+                    initializer=projection_initializer(hidden, hidden),
+                ),
             )
             setattr(
                 self,
                 f"{name}_bias",
                 self.add_weight(name=f"{name}_bias", shape=(self.num_heads, head_dim), initializer="zeros"),
             )
-        self.out_kernel = self.add_weight(name="out_kernel", shape=(self.num_heads, head_dim, hidden), initializer=init)
+        self.out_kernel = self.add_weight(
+            name="out_kernel",
+            shape=(self.num_heads, head_dim, hidden),
+            initializer=projection_initializer(hidden, hidden),
+        )
         self.out_bias = self.add_weight(name="out_bias", shape=(hidden,), initializer="zeros")
         if self.relative_positions:
             self.relative_embedding = self.add_weight(

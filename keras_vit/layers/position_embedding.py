@@ -53,17 +53,20 @@ class AddPositionEmbs(keras.layers.Layer):
     def build(self, inputs_shape, grid_shape=None):
         hidden = inputs_shape[-1]
         gh, gw = self.grid_size
-        init = keras.initializers.RandomNormal(stddev=0.02)
+
+        def init():  # a new initializer per weight: an unseeded one draws the same values at every call
+            return keras.initializers.RandomNormal(stddev=0.02)
+
         if self.kind == "learned":
             self.pos_embedding = self.add_weight(
-                name="pos_embedding", shape=(1, self.num_prefix_tokens + gh * gw, hidden), initializer=init
+                name="pos_embedding", shape=(1, self.num_prefix_tokens + gh * gw, hidden), initializer=init()
             )
         elif self.kind == "learned_2d":
-            self.row_embedding = self.add_weight(name="row_embedding", shape=(gh, 1, hidden), initializer=init)
-            self.col_embedding = self.add_weight(name="col_embedding", shape=(1, gw, hidden), initializer=init)
+            self.row_embedding = self.add_weight(name="row_embedding", shape=(gh, 1, hidden), initializer=init())
+            self.col_embedding = self.add_weight(name="col_embedding", shape=(1, gw, hidden), initializer=init())
             if self.num_prefix_tokens:
                 self.prefix_embedding = self.add_weight(
-                    name="prefix_embedding", shape=(1, self.num_prefix_tokens, hidden), initializer=init
+                    name="prefix_embedding", shape=(1, self.num_prefix_tokens, hidden), initializer=init()
                 )
         elif hidden % 4:
             raise ValueError(f"kind='sincos2d' needs a width divisible by 4. Received: hidden={hidden}")
