@@ -4,7 +4,7 @@ import numpy as np
 
 from keras_vit.deploy.classifier import outputs_logits, serving_plan
 from keras_vit.deploy.convert import convert, resolve_precision
-from keras_vit.deploy.dtype_policy import with_dtype_policy
+from keras_vit.deploy.dtype_policy import EXPORT_BFLOAT16, with_dtype_policy
 from keras_vit.deploy.serving_model import INPUT_DTYPES, OUTPUT_NAMES, serving_model
 
 SAVED_MODEL_INPUTS = ("float", "uint8", "bytes")
@@ -75,7 +75,7 @@ def export(
     if format == "saved_model":
         from keras_vit.deploy.saved_model import export_saved_model
 
-        model = with_dtype_policy(model, "mixed_bfloat16") if precision == "bfloat16" else model
+        model = with_dtype_policy(model, EXPORT_BFLOAT16) if precision == "bfloat16" else model
         return export_saved_model(model, path, image_size, input, top_k, class_names, version, model_name)
     if input not in INPUT_DTYPES:
         raise ValueError(

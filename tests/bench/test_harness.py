@@ -163,3 +163,16 @@ def test_errors_name_the_fix():
         checkpoint.random_checkpoint(SIZES, image_size=30)
     with pytest.raises(ValueError, match="`--rounds` and `--train-rounds` must be at least 1.*Received: rounds=0"):
         cli.main(["bench", "--rounds", "0", "--out", "unused"])
+
+
+def test_bf16_rows_infer_with_bf16_weights_and_train_in_mixed_precision(tmp_path):
+    from keras_vit.bench.runners.keras_vit import Runner
+
+    runner = Runner({"xla": False})
+    path = checkpoint.write_random_checkpoint(tmp_path / "tiny.npz", SIZES, image_size=32, classes=10)
+    dtypes = {}
+    for task in ("infer", "train"):
+        item = {"model": {**TINY, "name": "tiny"}, "dtype": "bfloat16", "task": task, "weights": path, "batch": 2}
+        model = runner.model(item)
+        dtypes[task] = {v.dtype for v in model.weights if "head" not in v.path}
+    assert dtypes == {"infer": {"bfloat16"}, "train": {"float32"}}

@@ -290,6 +290,30 @@ def test_bfloat16_copy_equals_a_model_built_in_mixed_precision(tmp_path):
 
 
 @tf_only
+def test_bfloat16_exports_store_bf16_weights_and_compute_the_mixed_model(tmp_path):
+    import tensorflow as tf
+
+    model = tiny_vit(0)
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        mixed = tiny_vit(0)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    mixed.set_weights(model.get_weights())
+    folder = keras_vit.deploy.convert(model, tmp_path / "bf16", "saved_model", precision="bfloat16")
+    variables = tf.saved_model.load(folder).variables
+    dtypes = {v.name.split("/")[0]: v.dtype.name for v in variables}
+    # Every weight bf16 but the float32 head's: no float32 -> bf16 cast of the weights on each call.
+    assert {d for name, d in dtypes.items() if name != "head"} == {"bfloat16"}, dtypes
+    assert {v.dtype.name for v in variables if "head" in v.name} == {"float32"}
+    x = keras_vit.preprocess_input(np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 3)).astype("float32"))
+    served = keras_vit.deploy.load(folder)(x)
+    # The same bf16 products as the mixed-precision model (LayerNorm's gamma/beta now rounded to bf16 too).
+    np.testing.assert_allclose(served, keras.ops.convert_to_numpy(mixed(x)), atol=1e-2)
+    assert not np.allclose(served, keras.ops.convert_to_numpy(model(x)), atol=1e-5)
+
+
+@tf_only
 def test_cli_exports_each_format(tmp_path, capsys):
     model = tiny_vit(0)
     model.save(tmp_path / "tiny.keras")

@@ -13,6 +13,16 @@ import time
 import keras
 import numpy as np
 
+from keras_vit.deploy.dtype_policy import EXPORT_BFLOAT16
+
+
+def _policy(item):
+    """float32, or for bf16 rows: bf16 variables for inference (what a bf16 export holds), Keras's mixed_bfloat16
+    (float32 variables) for training."""
+    if item["dtype"] != "bfloat16":
+        return "float32"
+    return EXPORT_BFLOAT16 if item["task"] == "infer" else "mixed_bfloat16"
+
 
 class KerasRunner:
     """Subclasses define `build(item) -> keras.Model` (logits out) and may define `gelu_layers(model)`."""
@@ -43,7 +53,7 @@ class KerasRunner:
         key = (item["model"]["name"], item["dtype"], item["task"])
         if key not in self.models:
             policy = keras.config.dtype_policy()
-            keras.config.set_dtype_policy("mixed_bfloat16" if item["dtype"] == "bfloat16" else "float32")
+            keras.config.set_dtype_policy(_policy(item))
             try:
                 self.models[key] = self.build(item)
             finally:
