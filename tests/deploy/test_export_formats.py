@@ -7,6 +7,7 @@ and records the outputs and the ops the file holds. References: the Keras model,
 """
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -198,6 +199,19 @@ def test_openvino_compiles_one_static_model_per_batch_size(exported, monkeypatch
         assert inputs.is_static == (shape is not None)
         if shape is not None:
             assert tuple(inputs.to_shape()) == shape
+
+
+@tf_only
+def test_openvino_int8_runs_the_erf_gelu_and_float_files_keep_tanh(exported):
+    import openvino as ov
+
+    modes = {}
+    for precision in ("float32", "int8"):
+        ir = ov.Core().read_model(os.path.join(exported["exports"][f"openvino-{precision}"], "model.xml"))
+        modes[precision] = {
+            op.get_attributes()["approximation_mode"] for op in ir.get_ops() if op.get_type_name() == "Gelu"
+        }
+    assert modes == {"float32": {"TANH"}, "int8": {"ERF"}}
 
 
 @tf_only
