@@ -44,7 +44,7 @@ GEMM_BF16_CONFIGS = tuple(Config(f"gemm/{f}", "gemm", options={"framework": f}) 
 INLINE_GEMM_FRAMEWORKS = ("tensorflow", "torch")
 
 
-# The deployment suite: keras_vit's TensorFlow paths (float32 + XLA; mixed_bfloat16 without XLA, oneDNN's bf16
+# The deployment suite: keras_vit's TensorFlow paths (float32 + XLA; bf16 variables without XLA, oneDNN's bf16
 # products, since XLA:CPU's are slower than its float32) and its exports per format and precision, against what
 # a CPU user would deploy instead: timm eager (float32, bf16 autocast), timm -> ONNX Runtime, timm -> OpenVINO.
 # One worker per implementation and runtime, running each of its precisions.

@@ -2,10 +2,10 @@
 
 Precisions: float32 and bfloat16 are the same file — OpenVINO's CPU plugin picks the arithmetic when it
 compiles the model (`INFERENCE_PRECISION_HINT`; its own default is bf16 on CPUs with AMX or AVX-512 BF16),
-so the precision is recorded in `metadata.json` and applied by `Runtime`, which compiles the IR (dynamic batch) once
-per batch size it is called with. int8 is NNCF's post-training
-quantisation (`nncf.quantize`, transformer model type: the softmax, LayerNorm and GELU inputs stay in float;
-symmetric activations, SmoothQuant off, the erf GELU) calibrated on representative inputs. OpenVINO Model Server serves the same folder; set the precision there
+so the precision is recorded in `metadata.json` and applied by `Runtime`, which compiles the IR (dynamic batch)
+once per batch size it is called with. int8 is NNCF's post-training quantisation (`nncf.quantize`, transformer
+model type: the softmax, LayerNorm and GELU inputs stay in float; symmetric activations, SmoothQuant off, the erf
+GELU) calibrated on representative inputs. OpenVINO Model Server serves the same folder; set the precision there
 with `--plugin_config '{"INFERENCE_PRECISION_HINT": "bf16"}'`.
 """
 
