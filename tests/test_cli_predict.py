@@ -21,7 +21,8 @@ def run_folder(tmp_path_factory):
     head = model.get_layer("head")  # zero-initialised: give it weights so that the classes differ
     kernel, bias = head.get_weights()
     rng = np.random.default_rng(0)
-    head.set_weights([rng.normal(0, 1, kernel.shape).astype("float32"), rng.normal(0, 1, bias.shape).astype("float32")])
+    # No bias: the features of the images, not a bias shared by all of them, decide the classes.
+    head.set_weights([rng.normal(0, 1, kernel.shape).astype("float32"), np.zeros(bias.shape, "float32")])
     model.save(folder / "model.keras")
     (folder / "results.json").write_text(json.dumps({"config": {"dataset": "fashion_mnist"}}))
     return folder
@@ -35,15 +36,13 @@ def images(tmp_path_factory):
     folder = tmp_path_factory.mktemp("images")
     rng = np.random.default_rng(1)
     paths = []
-    for name, shape in (
-        ("grey.png", (37, 53, 1)),
-        ("rgb.png", (101, 64, 3)),
-        ("grey.jpg", (19, 23, 1)),
-        ("rgb.jpg", (40, 33, 3)),
+    for i, (name, shape) in enumerate(
+        (("grey.png", (37, 53, 1)), ("rgb.png", (101, 64, 3)), ("grey.jpg", (19, 23, 1)), ("rgb.jpg", (40, 33, 3)))
     ):
-        # A gradient plus noise: the classes differ between images.
+        # A gradient plus noise, rising or falling by image: the classes differ between images.
         h, w, c = shape
         ramp = np.linspace(0, 255, h * w * c).reshape(shape)
+        ramp = ramp if i % 2 else 255 - ramp
         pixels = np.clip(0.6 * ramp + rng.integers(0, 100, shape), 0, 255).astype("uint8")
         encode = tf.io.encode_png if name.endswith(".png") else lambda x: tf.io.encode_jpeg(x, quality=95)
         path = folder / name

@@ -283,18 +283,24 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
     assert keras_vit.deploy.load(target).format == "onnx"
 
 
+def built_in_mixed_precision(model):
+    """`tiny_vit(0)` built under the `mixed_bfloat16` policy, with `model`'s weights."""
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        mixed = tiny_vit(0)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    mixed.set_weights(model.get_weights())
+    return mixed
+
+
 @tf_only
 def test_bfloat16_copy_equals_a_model_built_in_mixed_precision(tmp_path):
     from keras_vit.deploy.dtype_policy import with_dtype_policy
 
     model = tiny_vit(0)
     copy = with_dtype_policy(model, "mixed_bfloat16")
-    keras.config.set_dtype_policy("mixed_bfloat16")
-    try:
-        direct = tiny_vit(0)
-    finally:
-        keras.config.set_dtype_policy("float32")
-    direct.set_weights(model.get_weights())
+    direct = built_in_mixed_precision(model)
     x = keras_vit.preprocess_input(np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 3)).astype("float32"))
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(copy(x)), keras.ops.convert_to_numpy(direct(x)))
     assert {v.dtype for v in copy.weights} == {"float32"}
@@ -308,12 +314,7 @@ def test_bfloat16_exports_store_bf16_weights_and_compute_the_mixed_model(tmp_pat
     import tensorflow as tf
 
     model = tiny_vit(0)
-    keras.config.set_dtype_policy("mixed_bfloat16")
-    try:
-        mixed = tiny_vit(0)
-    finally:
-        keras.config.set_dtype_policy("float32")
-    mixed.set_weights(model.get_weights())
+    mixed = built_in_mixed_precision(model)
     folder = keras_vit.deploy.convert(model, tmp_path / "bf16", "saved_model", precision="bfloat16")
     variables = tf.saved_model.load(folder).variables
     dtypes = {v.name.split("/")[0]: v.dtype.name for v in variables}
