@@ -18,7 +18,7 @@ def resolve_precision(format, precision):
     """`precision` checked against what `format` supports; "auto" → the best this CPU runs natively."""
     supported = precisions(format)
     if precision == "auto":
-        return auto_precision(supported)
+        return auto_precision(supported, format=format)
     if precision not in PRECISION_NAMES:
         raise ValueError(f"`precision` must be one of {PRECISION_NAMES}. Received: precision={precision!r}")
     if precision not in supported:

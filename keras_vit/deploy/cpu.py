@@ -2,8 +2,10 @@
 
 bf16 and int8 pay only where the CPU multiplies them natively: AMX tiles (`amx_bf16`, `amx_int8`; Intel
 Xeon Sapphire Rapids and later), AVX-512 BF16 (`avx512_bf16`; Cooper Lake, AMD Zen 4) and VNNI int8 dot
-products (`avx512_vnni`, `avx_vnni`). Elsewhere both run through conversions and are no faster than
-float32. Reads `/proc/cpuinfo` (Linux); other systems report no flags, so `auto` falls back to float32.
+products (`avx512_vnni`, `avx_vnni`). Elsewhere both run through conversions and are mostly no faster than
+float32; the exception is ONNX Runtime's dynamic int8, whose AVX2 u8×s8 kernels beat float32 without VNNI
+(docs/PERFORMANCE.md, the AVX2-only AMD EPYC). Reads `/proc/cpuinfo` (Linux); other systems report no flags, so
+`auto` falls back to float32.
 """
 
 import platform
@@ -53,18 +55,22 @@ def native_precisions(features=None):
     return tuple(precisions)
 
 
-def auto_precision(supported, features=None):
+def auto_precision(supported, features=None, format=None):
     """The precision `precision="auto"` picks among a format's `supported` ones.
 
     bf16 where the CPU has AMX (its bf16 tiles run ~5x float32 and keep float32's exponent range, so no
-    calibration is needed); otherwise int8 where the CPU has VNNI or AMX-int8 and the format quantises;
-    otherwise float32.
+    calibration is needed); otherwise int8 where the CPU has VNNI or AMX-int8 and the format quantises, and
+    for `format="onnx"` (ONNX Runtime's dynamic int8) on any CPU with AVX2: on an AVX2-only AMD EPYC its int8
+    ran 1.06-1.42x float32 for keras_vit's ViT-S/16 and 1.4-1.8x for timm's S/16 and B/16, where OpenVINO's
+    static int8 ran 0.84-1.11x its float32; otherwise bf16 where native; otherwise float32.
     """
     features = features or cpu_features()
     native = native_precisions(features)
     if "bfloat16" in supported and "bfloat16" in native and features["flags"]["amx_bf16"]:
         return "bfloat16"
     if "int8" in supported and "int8" in native:
+        return "int8"
+    if "int8" in supported and format == "onnx" and features["flags"]["avx2"]:
         return "int8"
     if "bfloat16" in supported and "bfloat16" in native:
         return "bfloat16"
