@@ -4,7 +4,8 @@ Fairness, by construction:
 - every configuration (implementation × backend × compile mode) is a long-lived worker process of its
   own (`worker.py`), since Keras's backend is fixed per process; building and compiling happen before
   any timing, two workers at a time (`Plan.setup_parallel`), and are reported apart (`first_call_s`,
-  so measured beside another worker's set-up);
+  so measured beside another worker's set-up); a configuration whose set-up needs the memory of the
+  whole machine (`Config.setup_alone`: a conversion) is set up first, before any other worker starts;
 - the timing is `rounds` rounds; in each round every (configuration, item) pair is measured once, in
   a freshly shuffled order, so drift in the machine's load (other users, thermal state) spreads over
   all configurations instead of landing on whichever ran last;
@@ -56,6 +57,9 @@ class Config:
     items: tuple | None = None
     # The precisions it runs, each over the phase's batches (None: the phase's items as they are).
     dtypes: tuple | None = None
+    # Set up before the phase's other workers start, one at a time: for a set-up whose peak memory would not fit
+    # beside the other workers' models (tf2onnx converting ViT-B/16).
+    setup_alone: bool = False
 
     def task_in(self, phase):
         return self.task or phase.task
@@ -285,11 +289,15 @@ class Suite:
         files = {}
         if phase.model is not None:
             files = self._files(phase.model, max(item["batch"] for item in phase.items))
-        # Set-up (start, build, compile, first calls) runs `setup_parallel` workers at a time; the timed
-        # rounds below run one measurement at a time.
+        # Set-up (start, build, compile, first calls): the `setup_alone` configurations one by one, then the
+        # others `setup_parallel` workers at a time; the timed rounds below run one measurement at a time.
+        alone = [config for config in phase.configs if config.setup_alone]
+        prepared = [entry for config in alone for entry in self._prepare(phase, config, files, workers)]
+        others = [config for config in phase.configs if not config.setup_alone]
         with concurrent.futures.ThreadPoolExecutor(max_workers=plan.setup_parallel) as pool:
-            ready = pool.map(lambda config: self._prepare(phase, config, files, workers), phase.configs)
-            prepared = [entry for entries in ready for entry in entries]
+            ready = pool.map(lambda config: self._prepare(phase, config, files, workers), others)
+            prepared += [entry for entries in ready for entry in entries]
+        prepared.sort(key=lambda entry: phase.configs.index(entry["config"]))  # the records in the plan's order
 
         rounds = phase.rounds or plan.rounds
         for round_index in range(rounds):

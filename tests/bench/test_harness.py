@@ -66,6 +66,39 @@ def test_two_workers_set_up_side_by_side_then_timed_in_config_order(tmp_path):
     assert results["records"][1]["max_abs_diff"] < 1e-5
 
 
+def test_a_setup_alone_configuration_is_ready_before_any_other_worker_starts(tmp_path, monkeypatch):
+    # The alone configuration is last in the plan and the pool would set up two at a time: it must still be
+    # prepared before the others' workers exist; the records keep the plan's order.
+    events = []
+
+    class RecordingWorker(harness.Worker):
+        def __init__(self, config, log_path, **kwargs):
+            events.append(("start", config.name))
+            super().__init__(config, log_path, **kwargs)
+            self.name = config.name
+
+        def request(self, timeout, **message):
+            answer = super().request(timeout, **message)
+            if message.get("cmd") == "prepare":
+                events.append(("prepared", self.name))
+            return answer
+
+    monkeypatch.setattr(harness, "Worker", RecordingWorker)
+    configs = [
+        harness.Config("keras_vit/tf", "keras_vit", "tensorflow", {"xla": False}),
+        harness.Config("keras_vit/tf-b", "keras_vit", "tensorflow", {"xla": False}),
+        harness.Config("keras_vit/tf-alone", "keras_vit", "tensorflow", {"xla": False}, setup_alone=True),
+    ]
+    phase = harness.Phase("tiny inference", "infer", [dict(batch=2, dtype="float32")], configs, TINY)
+    plan = harness.Plan([phase], rounds=1, min_time=0.0, max_calls=1, settle_s=0.0, setup_parallel=2)
+    results = harness.Suite(plan, str(tmp_path), log=lambda line: None).run()
+    assert results["skipped"] == []
+    alone_ready = events.index(("prepared", "keras_vit/tf-alone"))
+    assert events[:alone_ready] == [("start", "keras_vit/tf-alone")]
+    assert {name for kind, name in events if kind == "start"} == {c.name for c in configs}
+    assert [r["config"] for r in results["records"]] == [c.name for c in configs]
+
+
 def test_random_checkpoint_is_the_official_layout(tmp_path):
     """keras_vit's strict loader takes every tensor, and its logits match the independent NumPy forward pass."""
     path = checkpoint.write_random_checkpoint(tmp_path / "tiny.npz", SIZES, image_size=32, classes=10, seed=3)
