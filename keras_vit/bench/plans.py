@@ -75,14 +75,24 @@ DEPLOY_GEMMS = {
 }
 
 
-def deploy_gemms(n):
-    """One GEMM worker per library of `DEPLOY_GEMMS`, timing each of its precisions at size `n`."""
-    return [
-        Config(
-            f"gemm/{f}", "gemm", options={"framework": f}, task="gemm", items=tuple(dict(n=n, dtype=d) for d in dtypes)
-        )
-        for f, dtypes in DEPLOY_GEMMS.items()
-    ]
+def deploy_gemms(n, native=None):
+    """One GEMM worker per library of `DEPLOY_GEMMS`, timing each of its precisions at size `n`.
+
+    torch's bf16 product runs only where the CPU multiplies bf16 natively (`native`: default this CPU's
+    `native_precisions()`): elsewhere it falls back to a scalar loop, minutes per 4096² call (2.3 s at 1024² on an
+    AVX2-only AMD EPYC), which would stall the phase's set-up. OpenVINO's bf16 product converts and stays timed.
+    """
+    if native is None:
+        from keras_vit.deploy.cpu import native_precisions
+
+        native = native_precisions()
+    configs = []
+    for framework, dtypes in DEPLOY_GEMMS.items():
+        if framework == "torch":
+            dtypes = tuple(d for d in dtypes if d != "bfloat16" or "bfloat16" in native)
+        items = tuple(dict(n=n, dtype=d) for d in dtypes)
+        configs.append(Config(f"gemm/{framework}", "gemm", options={"framework": framework}, task="gemm", items=items))
+    return configs
 
 
 def deploy_plan(models=DEPLOY_MODELS, batches=DEPLOY_BATCHES, rounds=3, gemm_n=4096, only=None, seed=0):

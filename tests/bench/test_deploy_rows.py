@@ -175,6 +175,16 @@ def test_deploy_plan_runs_every_row_and_gemm_precision_per_model():
     assert {c.runner for c in only.phases[0].configs} == {"timm", "timm_onnxruntime", "timm_openvino", "gemm"}
 
 
+def test_torch_bf16_gemm_is_timed_only_where_the_cpu_multiplies_bf16_natively():
+    def dtypes(native):
+        return {c.name: [i["dtype"] for i in c.items] for c in plans.deploy_gemms(64, native=native)}
+
+    assert dtypes(("float32", "bfloat16", "int8"))["gemm/torch"] == ["float32", "bfloat16", "int8"]
+    without = dtypes(("float32",))
+    assert without["gemm/torch"] == ["float32", "int8"]
+    assert without["gemm/openvino"] == ["float32", "bfloat16", "int8"]  # converts: seconds, and still timed
+
+
 @pytest.mark.parametrize("framework", ["torch", "onnxruntime"])
 def test_int8_gemms_compute_the_exact_integer_product(framework):
     out = gemm.make_gemm(framework, 64, "int8", seed=1)()
