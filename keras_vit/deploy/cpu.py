@@ -55,6 +55,13 @@ def native_precisions(features=None):
     return tuple(precisions)
 
 
+def needs_int8_overflow_fix(features=None):
+    """True on a CPU without VNNI or AMX-int8: its int8 products (AVX2's u8×s8, pairs summed into int16) saturate
+    with full-range 8-bit weights, so int8 exports made here keep 7-bit weights (ONNX Runtime's `reduce_range`,
+    NNCF's overflow fix)."""
+    return "int8" not in native_precisions(features)
+
+
 def auto_precision(supported, features=None, format=None):
     """The precision `precision="auto"` picks among a format's `supported` ones.
 

@@ -76,3 +76,10 @@ def test_export_auto_precision_reads_this_cpu_per_format(monkeypatch):
     assert convert.resolve_precision("openvino", "auto") == "float32"
     monkeypatch.setattr(cpu, "cpu_features", lambda: cpu_features(XEON_AMX))
     assert convert.resolve_precision("openvino", "auto") == "bfloat16"
+
+
+def test_int8_overflow_fix_where_the_cpu_has_no_vnni():
+    from keras_vit.deploy.cpu import needs_int8_overflow_fix
+
+    assert needs_int8_overflow_fix(cpu_features(EPYC_AVX2)) and needs_int8_overflow_fix(cpu_features(OLD))
+    assert not needs_int8_overflow_fix(cpu_features(VNNI_ONLY)) and not needs_int8_overflow_fix(cpu_features(XEON_AMX))

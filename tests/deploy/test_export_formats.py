@@ -19,6 +19,7 @@ from tiny_models import NAMES, keras_outputs, tf_only, tiny_vit
 
 import keras_vit
 from keras_vit import cli
+from keras_vit.deploy.cpu import needs_int8_overflow_fix
 
 EXPORTS = [
     ("openvino", "float32"),
@@ -31,7 +32,8 @@ EXPORTS = [
 ]
 # Probabilities of the tiny model (5 classes): float32 agrees to rounding; bf16 keeps 8 bits of mantissa;
 # int8 quantises weights (and OpenVINO's activations) to 256 levels.
-TOLERANCE = {"float32": 1e-5, "bfloat16": 3e-2, "int8": 6e-2}
+# int8 on a CPU without VNNI keeps 7-bit weights (keras_vit.deploy.cpu.needs_int8_overflow_fix): half the resolution.
+TOLERANCE = {"float32": 1e-5, "bfloat16": 3e-2, "int8": 1e-1 if needs_int8_overflow_fix() else 6e-2}
 
 RUNTIME_SCRIPT = textwrap.dedent(
     """

@@ -22,7 +22,10 @@ class Runner(ExportedTimmRunner):
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             quantized = f"{stem}.int8.onnx"
-            quantize_dynamic(path, quantized, weight_type=QuantType.QInt8)
+            from keras_vit.deploy.cpu import needs_int8_overflow_fix
+
+            # 7-bit weights on a CPU without VNNI, as ONNX Runtime advises (AVX2's int16 pair sums saturate).
+            quantize_dynamic(path, quantized, weight_type=QuantType.QInt8, reduce_range=needs_int8_overflow_fix())
             path = quantized
         return onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
 

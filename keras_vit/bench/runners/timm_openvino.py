@@ -23,10 +23,19 @@ class Runner(ExportedTimmRunner):
         model = openvino.convert_model(net, example_input=example, input=[openvino.PartialShape([-1, 3, size, size])])
         if precision == "int8":
             import nncf
+            from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters, OverflowFix
+
+            from keras_vit.deploy.cpu import needs_int8_overflow_fix
 
             images = calibration_images(item)
+            # NNCF's overflow fix on every layer on a CPU without VNNI (its default: the first layer only).
+            fix = OverflowFix.ENABLE if needs_int8_overflow_fix() else OverflowFix.FIRST_LAYER
             model = nncf.quantize(
-                model, nncf.Dataset(images), model_type=nncf.ModelType.TRANSFORMER, subset_size=len(images)
+                model,
+                nncf.Dataset(images),
+                model_type=nncf.ModelType.TRANSFORMER,
+                subset_size=len(images),
+                advanced_parameters=AdvancedQuantizationParameters(overflow_fix=fix),
             )
         return model
 
