@@ -6,7 +6,8 @@ the same 7×7 grid of 4-pixel cells of a 28-px Fashion-MNIST image and share the
 (width 96, 4 blocks of 4 heads, MLP 192, GAP head): `vit_fmnist` cuts the image into 4×4-pixel patches,
 `vit_fmnist_hybrid` takes the cells of the ResNet root's 7×7 feature map (7×7/2 convolution, GroupNorm,
 max-pool /2: R+ViT-Ti/16's stem). Each trains with the `fmnist` recipe (or `--recipe`) for the same number of
-epochs (or, with `--minutes`, the same wall-clock budget) through `keras_vit.training.train`; then the per-head mean attention distance over 128 test images
+epochs (or, with `--minutes`, the same wall-clock budget) through `keras_vit.training.train`; then the per-head
+mean attention distance over 128 test images
 (`keras_vit.analysis.distance.mean_attention_distance`, the paper's measure: attention-weighted pixel distance
 between query and key patches) is written per model as CSV, both in one figure, and a table gives per layer the
 fraction of "local" heads: heads whose mean distance is below half that of uniform attention over the grid.

@@ -6,9 +6,10 @@ and a learned column embedding, summed), "sincos2d" (fixed 2-D sine-cosine) and 
 relative position attention: no added embedding, each query also attends to a learned embedding per token
 offset, in every block): same recipe (without XLA, warm-up a fifth of the steps), the same fixed number of
 epochs (no time budget, so the result does not depend on the machine's speed), each through
-`keras_vit.training.train`, once per seed (`--seeds`, the same seeds for every kind). The script prints, as mean ± std over the seeds, test accuracy and the few-shot linear
-accuracy of the `pre_logits` representation (1, 5, 10, 25 images per class, 3 draws) beside the paper's
-ImageNet 5-shot figures for ViT-B/16, so that the kinds' differences can be read against the seeds' spread.
+`keras_vit.training.train`, once per seed (`--seeds`, the same seeds for every kind). The script prints, as
+mean ± std over the seeds, test accuracy and the few-shot linear accuracy of the `pre_logits` representation
+(1, 5, 10, 25 images per class, 3 draws) beside the paper's ImageNet 5-shot figures for ViT-B/16, so that the
+kinds' differences can be read against the seeds' spread.
 
     python examples/posemb_ablation.py                # 3 seeds of 1 epoch per model (docs/REPRODUCTION.md)
     python examples/posemb_ablation.py --epochs 10 --seeds 1

@@ -48,24 +48,25 @@ def _exact_gelu(ov_model):
     return ov_model
 
 
-def _quantize(ov_model, calibration):
-    import nncf
-    from nncf.quantization.advanced_parameters import (
-        AdvancedQuantizationParameters,
-        AdvancedSmoothQuantParameters,
-        OverflowFix,
-    )
+def overflow_fix():
+    """NNCF's `OverflowFix` for int8 quantised on this CPU: without VNNI its u8×s8 products saturate int16 pair
+    sums, so 7-bit weights on every layer, as NNCF advises for such CPUs; with VNNI its default (first layer)."""
+    from nncf.quantization.advanced_parameters import OverflowFix
 
     from keras_vit.deploy.cpu import needs_int8_overflow_fix
+
+    return OverflowFix.ENABLE if needs_int8_overflow_fix() else OverflowFix.FIRST_LAYER
+
+
+def _quantize(ov_model, calibration):
+    import nncf
+    from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters, AdvancedSmoothQuantParameters
 
     batches = [calibration[i : i + CALIBRATION_BATCH] for i in range(0, len(calibration), CALIBRATION_BATCH)]
     # SmoothQuant off: on a trained Fashion-MNIST ViT it moved the top-1 agreement with float32 from 99.7 % to
     # 13 % (1,000 test images; the transformer preset turns it on).
-    # Without VNNI the CPU's u8×s8 products saturate int16 pair sums: NNCF's overflow fix (7-bit weights) on every
-    # layer then, as its documentation advises for such CPUs; with VNNI its default (the first layer only).
-    overflow_fix = OverflowFix.ENABLE if needs_int8_overflow_fix() else OverflowFix.FIRST_LAYER
-    no_smooth_quant = AdvancedQuantizationParameters(
-        smooth_quant_alphas=AdvancedSmoothQuantParameters(matmul=-1), overflow_fix=overflow_fix
+    advanced = AdvancedQuantizationParameters(
+        smooth_quant_alphas=AdvancedSmoothQuantParameters(matmul=-1), overflow_fix=overflow_fix()
     )
     return nncf.quantize(
         _exact_gelu(ov_model),
@@ -75,7 +76,7 @@ def _quantize(ov_model, calibration):
         # compensation the product then computes): ViT-S/16, batch 1, an AMX Xeon: 102 vs 88 images/s.
         preset=nncf.QuantizationPreset.PERFORMANCE,
         subset_size=len(batches),
-        advanced_parameters=no_smooth_quant,
+        advanced_parameters=advanced,
     )
 
 

@@ -21,9 +21,9 @@ class Runner(ExportedTimmRunner):
         if precision == "int8":
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            quantized = f"{stem}.int8.onnx"
             from keras_vit.deploy.cpu import needs_int8_overflow_fix
 
+            quantized = f"{stem}.int8.onnx"
             # 7-bit weights on a CPU without VNNI, as ONNX Runtime advises (AVX2's int16 pair sums saturate).
             quantize_dynamic(path, quantized, weight_type=QuantType.QInt8, reduce_range=needs_int8_overflow_fix())
             path = quantized

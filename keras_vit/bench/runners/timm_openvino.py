@@ -23,13 +23,13 @@ class Runner(ExportedTimmRunner):
         model = openvino.convert_model(net, example_input=example, input=[openvino.PartialShape([-1, 3, size, size])])
         if precision == "int8":
             import nncf
-            from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters, OverflowFix
+            from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters
 
-            from keras_vit.deploy.cpu import needs_int8_overflow_fix
+            from keras_vit.deploy.openvino_format import overflow_fix
 
             images = calibration_images(item)
-            # NNCF's overflow fix on every layer on a CPU without VNNI (its default: the first layer only).
-            fix = OverflowFix.ENABLE if needs_int8_overflow_fix() else OverflowFix.FIRST_LAYER
+            # As keras_vit's export: 7-bit weights on every layer on a CPU without VNNI.
+            fix = overflow_fix()
             model = nncf.quantize(
                 model,
                 nncf.Dataset(images),
