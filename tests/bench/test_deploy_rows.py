@@ -257,4 +257,8 @@ def test_tiny_exported_rows_match_keras_vit_logits(tmp_path):
     if ("timm/onnxruntime", "float32") in rows:
         assert rows[("timm/onnxruntime", "float32")]["max_abs_diff"] > 1e-4  # timm as shipped: exact GELU
     assert rows[("keras_vit/onnx", "int8")]["info"]["precision"] == "int8"
+    for dtype in ("float32", "int8"):  # each export made in a child process, the worker keeps the runtime only
+        info = rows[("keras_vit/onnx", dtype)]["info"]
+        assert info["convert_pid"] != info["worker_pid"]
+        assert info["flops_per_image"] > 0
     assert os.path.exists(tmp_path / "tiny.npz")
