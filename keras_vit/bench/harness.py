@@ -26,6 +26,7 @@ import json
 import os
 import random
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -99,6 +100,16 @@ class Plan:
     seed: int = 0
 
 
+def exit_reason(code):
+    """How a worker's process ended, from its return code; a SIGKILL is most often the kernel's out-of-memory
+    killer."""
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
+        hint = " (out of memory? the kernel's OOM killer sends it: see `dmesg`)" if -code == signal.SIGKILL else ""
+        return f"was killed by {name}{hint}"
+    return f"exited with code {code}"
+
+
 class WorkerError(RuntimeError):
     """The worker died or hung: all of its remaining items are skipped."""
 
@@ -143,8 +154,7 @@ class Worker:
             raise WorkerError(f"no answer within {timeout:.0f} s (see {self.log_path})")
         line = self.proc.stdout.readline()
         if not line:
-            code = self.proc.wait()
-            raise WorkerError(f"the worker exited with code {code}: {self._tail()}")
+            raise WorkerError(f"the worker {exit_reason(self.proc.wait())}: {self._tail()}")
         message = json.loads(line)
         if not message.get("ok"):
             raise RequestError(message.get("error", "unknown error"))
@@ -155,7 +165,7 @@ class Worker:
             self.proc.stdin.write(json.dumps(message) + "\n")
             self.proc.stdin.flush()
         except BrokenPipeError as error:
-            raise WorkerError(f"the worker has exited: {self._tail()}") from error
+            raise WorkerError(f"the worker {exit_reason(self.proc.wait())}: {self._tail()}") from error
         return self._read(timeout)
 
     def kill(self):

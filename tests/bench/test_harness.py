@@ -209,3 +209,20 @@ def test_bf16_rows_infer_with_bf16_weights_and_train_in_mixed_precision(tmp_path
         model = runner.model(item)
         dtypes[task] = {v.dtype for v in model.weights if "head" not in v.path}
     assert dtypes == {"infer": {"bfloat16"}, "train": {"float32"}}
+
+
+def test_a_worker_killed_for_memory_is_reported_as_killed(tmp_path):
+    import os
+    import signal
+
+    config = harness.Config("gemm/numpy", "gemm", options={"framework": "numpy"})
+    worker = harness.Worker(config, str(tmp_path / "worker.log"))
+    try:
+        os.kill(worker.proc.pid, signal.SIGKILL)  # as the kernel's out-of-memory killer does
+        worker.proc.wait()
+        with pytest.raises(harness.WorkerError, match=r"the worker was killed by SIGKILL \(out of memory\?"):
+            worker.request(30, cmd="rss")
+    finally:
+        worker.close()
+    assert harness.exit_reason(3) == "exited with code 3"
+    assert harness.exit_reason(-signal.SIGTERM) == "was killed by SIGTERM"
