@@ -1,20 +1,21 @@
 """Attention distance of a ViT and a hybrid with the same Transformer (paper §4.5, Figure 7 right and Figure 11).
 
 The paper: some heads attend globally already in the lowest layers, others locally, and "this highly localized
-attention is less pronounced in hybrid models that apply a ResNet before the Transformer". Here both models see
-the same 7×7 grid of 4-pixel cells of a 28-px Fashion-MNIST image and share the Transformer of the small models
-(width 96, 4 blocks of 4 heads, MLP 192, GAP head): `vit_fmnist` cuts the image into 4×4-pixel patches,
-`vit_fmnist_hybrid` takes the cells of the ResNet root's 7×7 feature map (7×7/2 convolution, GroupNorm,
-max-pool /2: R+ViT-Ti/16's stem). Each trains with the `fmnist` recipe (or `--recipe`) for the same number of
-epochs (or, with `--minutes`, the same wall-clock budget) through `keras_vit.training.train`; then the per-head
-mean attention distance over 128 test images
-(`keras_vit.analysis.distance.mean_attention_distance`, the paper's measure: attention-weighted pixel distance
-between query and key patches) is written per model as CSV, both in one figure, and a table gives per layer the
-fraction of "local" heads: heads whose mean distance is below half that of uniform attention over the grid.
-With `--seeds N` both models train once per seed; the figure shows every seed's heads, the table the mean ± std
-over the seeds.
+attention is less pronounced in hybrid models that apply a ResNet before the Transformer". Here both models see the
+same 7×7 grid of 4-pixel cells of a 28-px Fashion-MNIST image and share the Transformer of the small models (width
+96, 4 blocks of 4 heads, MLP 192, GAP head): `vit_fmnist` cuts the image into 4×4-pixel patches, `vit_fmnist_hybrid`
+takes the cells of the ResNet root's 7×7 feature map (7×7/2 convolution, GroupNorm, max-pool /2: R+ViT-Ti/16's
+stem). Each trains with the `fmnist` recipe (or `--recipe`) for the same number of epochs (or, with `--minutes`, the
+same wall-clock budget) through `keras_vit.training.train`, without XLA (TensorFlow's oneDNN kernels train these
+models within a few percent of its images/s on a CPU, without its compilation) and with a warm-up of a fifth of the
+steps (the recipe's 300 steps would be most of an epoch); then the per-head mean attention distance over 128 test
+images (`keras_vit.analysis.distance.mean_attention_distance`, the paper's measure: attention-weighted pixel
+distance between query and key patches) is written per model as CSV, both in one figure, and a table gives per layer
+the fraction of "local" heads: heads whose mean distance is below half that of uniform attention over the grid. With
+`--seeds N` both models train once per seed; the figure shows every seed's heads, the table the mean ± std over the
+seeds.
 
-    python examples/attention_distance.py                      # 3 seeds × 3 epochs each (docs/REPRODUCTION.md)
+    python examples/attention_distance.py                      # 3 seeds × 1 epoch each (docs/REPRODUCTION.md)
     python examples/attention_distance.py --epochs 10 --seeds 1    # one seed of 10 epochs each
     python examples/attention_distance.py --minutes 8          # 8 minutes of training per model (--epochs at most)
     python examples/attention_distance.py --quick              # smoke run: 5 steps of 32 each
@@ -84,6 +85,8 @@ def measure(args):
     """Trains both models once per seed; returns {label: [`Run` of each seed]}."""
     common = dict(
         epochs=args.epochs,
+        warmup=0.2,
+        jit_compile=False,
         time_budget_min=args.minutes if args.minutes > 0 else None,
         fewshot_shots=(),
         save_saved_model=False,
@@ -91,8 +94,8 @@ def measure(args):
         verbose=2,
     )
     if args.quick:
-        # Without XLA (its compilation, ~30 s a model on 2 cores, would be most of a smoke run), on few images.
-        common.update(epochs=1, steps_per_epoch=5, batch_size=32, time_budget_min=None, jit_compile=False)
+        # On few images.
+        common.update(epochs=1, steps_per_epoch=5, batch_size=32, time_budget_min=None)
         data = load_data(dataclasses.replace(get_recipe(args.recipe), val_size=500, seed=0))
         common["data"] = dataclasses.replace(data.head(train=160), test=data.val)
     images = test_images(args.images)
@@ -171,9 +174,9 @@ def main(argv=None):
         default=0.0,
         help="training budget per model; 0: none, --epochs decides (default: %(default)s)",
     )
-    # The heads' distances settle after the first epoch (docs/REPRODUCTION.md): 3 epochs × 3 seeds of both models
-    # fit within 30 minutes on 2 CPU cores.
-    parser.add_argument("--epochs", type=int, default=3, help="most epochs per model (default: %(default)s)")
+    # The heads' distances settle after the first epoch (docs/REPRODUCTION.md): 1 epoch × 3 seeds of both models
+    # fit within 30 minutes on 2 CPU cores, also on an AVX2-only one (vit_fmnist: 208 s an epoch there).
+    parser.add_argument("--epochs", type=int, default=1, help="most epochs per model (default: %(default)s)")
     parser.add_argument("--images", type=int, default=128, help="test images averaged over (default: %(default)s)")
     parser.add_argument("--recipe", default="fmnist", help="training recipe of both models (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="the first seed (default: %(default)s)")
