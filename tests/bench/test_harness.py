@@ -6,6 +6,8 @@ the files and their fields, the FLOP figure it attaches, the arithmetic of fract
 
 import csv
 import json
+import os
+import signal
 
 import keras
 import numpy as np
@@ -212,9 +214,6 @@ def test_bf16_rows_infer_with_bf16_weights_and_train_in_mixed_precision(tmp_path
 
 
 def test_a_worker_killed_for_memory_is_reported_as_killed(tmp_path):
-    import os
-    import signal
-
     config = harness.Config("gemm/numpy", "gemm", options={"framework": "numpy"})
     worker = harness.Worker(config, str(tmp_path / "worker.log"))
     try:
