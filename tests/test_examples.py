@@ -107,11 +107,13 @@ def test_data_size_subsets_are_nested_and_keep_validation_apart():
 
 def test_data_size_schedule_caps_images_seen_and_epochs():
     data_size = _example("data_size")
-    # 1,000 images in batches of 128: 8 steps per epoch; 15 epochs (15,360 images) fit under 20,000.
-    assert data_size.schedule_for(1000, 128, 15, 20_000) == (15, 8)
-    # 60,000 images: 469 steps per epoch; 20,000 images seen are a third of an epoch, so one epoch.
+    # 1,000 images: 15 passes (15,000 images) fit under 20,000 — 118 batches of 128, as one Keras epoch.
+    assert data_size.schedule_for(1000, 128, 15, 20_000) == (1, 118)
+    # 3,000 images: 15 passes would be 45,000, so 20,000 images: 157 batches.
+    assert data_size.schedule_for(3000, 128, 15, 20_000) == (1, 157)
+    # 60,000 images: 20,000 images seen are a third of a pass, so one pass, 469 batches.
     assert data_size.schedule_for(60_000, 128, 15, 20_000) == (1, 469)
-    assert data_size.schedule_for(10_000, 100, 15, 20_000) == (2, 100)
+    assert data_size.schedule_for(10_000, 100, 15, 20_000) == (1, 200)
 
 
 def test_data_size_close_points_and_aggregate():
@@ -219,6 +221,7 @@ def test_data_size_distilled_sweep_learns_from_the_resnet_sweep_at_its_chosen_ra
         images_seen=100,
         sweep_size=10,
         close=1.0,
+        seeds_max_size=10,
     )
     rows, lrs = data_size.measure(data, args)
     assert lrs == {data_size.TEACHER: 3e-3, data_size.DISTILLED: 1e-3}
@@ -233,6 +236,49 @@ def test_data_size_distilled_sweep_learns_from_the_resnet_sweep_at_its_chosen_ra
         os.path.join(str(tmp_path), f"{data_size.TEACHER}-n10-s0", "model.keras"),
     ]
     assert {c["test"] for c in recorded} == {3} and [r["lr"] for r in rows] == [3e-3, 1e-3]
+
+
+def test_data_size_extra_seeds_only_for_close_points_up_to_the_largest_size_named(tmp_path, monkeypatch):
+    import argparse
+    import types
+
+    from keras_vit.data import Data
+
+    data_size = _example("data_size")
+    calls = []
+
+    def fake_train(recipe, data, model, name, lr, seed, **kwargs):
+        calls.append((model, len(data.train[0]), seed))
+        # vit_fmnist and vit_fmnist_large within a point of each other, the ResNet far ahead.
+        accuracy = {"bit_fmnist_s2": 0.9, "vit_fmnist": 0.70, "vit_fmnist_large": 0.705}[model]
+        return types.SimpleNamespace(test_accuracy=accuracy, fewshot={5: 0.5}, train_time_s=1.0)
+
+    monkeypatch.setattr(data_size, "train", fake_train)
+    n = 40
+    data = Data(
+        (np.zeros((n, 2, 2, 1)), np.arange(n) % 2), None, (np.zeros((3, 2, 2, 1)), [0, 1, 0]), 2, (2, 2, 1), None, "toy"
+    )
+    args = argparse.Namespace(
+        models=["bit_fmnist_s2", "vit_fmnist", "vit_fmnist_large"],
+        lrs=[3e-3],
+        sizes=[10, 20],
+        seeds=3,
+        seeds_max_size=10,
+        quick=False,
+        resume=False,
+        out=str(tmp_path),
+        batch_size=4,
+        max_epochs=2,
+        images_seen=100,
+        sweep_size=10,
+        close=1.0,
+    )
+    data_size.measure(data, args)
+    extra = sorted(call for call in calls if call[2] > 0)
+    assert extra == [(m, 10, s) for m in ("vit_fmnist", "vit_fmnist_large") for s in (1, 2)]
+    assert sorted(call for call in calls if call[2] == 0) == sorted(
+        (m, size, 0) for m in args.models for size in (10, 20)
+    )
 
 
 def test_data_size_resume_reads_back_only_runs_of_the_same_schedule(tmp_path):
