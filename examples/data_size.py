@@ -16,7 +16,7 @@ and on the smaller sets larger ViTs are behind smaller ones. Here five models tr
   from the ResNet trained on the same images (`train(teacher=...)`).
 
 Every run uses the `fmnist` recipe (AdamW, cosine decay, label smoothing 0.1, flips) through
-`keras_vit.training.train`, without XLA, for about the same number of images seen at each size: `--max-epochs`
+`keras_vit.training.train` (with XLA on a CPU without AVX-512: `xla_choice.py`), for about the same number of images seen at each size: `--max-epochs`
 passes over the subset, at most `--images-seen` images but at least one pass (so small sets get many passes, the
 largest one pass). Every model trains at each learning rate of `--lrs` on a `--sweep-size` subset and keeps the one
 with the best validation accuracy (2,000 other training images held out for it, never the test set); the default
@@ -45,6 +45,7 @@ import types
 
 import numpy as np
 from figures import axes_saved_to  # the script's folder is on sys.path when it runs
+from xla_choice import xla_pays
 
 import keras_vit
 from keras_vit.data import Data
@@ -194,9 +195,8 @@ class Sweep:
             warmup=min(300, epochs * steps // 10),
             time_budget_min=None,
             batch_size=self.args.batch_size,
-            # Without XLA: on a 2-core CPU TensorFlow's oneDNN convolutions train the ResNet at 1.5× XLA's images/s
-            # (examples/train_throughput.py), and the ViTs lose under 10 %.
-            jit_compile=False,
+            # XLA where it pays on this CPU (examples/xla_choice.py); never for a smoke run's few steps.
+            jit_compile=xla_pays() and not self.args.quick,
             teacher=teacher,
             distillation="hard",
             fewshot_shots=() if model == DISTILLED or val_size else (SHOTS,),

@@ -31,6 +31,7 @@ import keras
 import numpy as np
 from figures import axes_saved_to  # the script's folder is on sys.path when it runs
 from seed_summary import mean_std, write_record
+from xla_choice import xla_pays
 
 from keras_vit import data as data_lib
 from keras_vit.fewshot import fewshot_evaluate
@@ -133,13 +134,13 @@ def main(argv=None):
 
     # Few-shot probes of the frozen features (the classifier's `pre_logits`: the mean of the encoder's tokens).
     # pretrain_mpp probed its encoder already; the randomly initialised one is probed here the same way.
-    # Fine-tuning without XLA: TensorFlow's oneDNN kernels train vit_fmnist within a few percent of its images/s on
-    # a CPU, without compiling each of the 12 runs' models first.
+    # Fine-tuning with XLA where it pays on this CPU (examples/xla_choice.py: 1.6 × the images/s of vit_fmnist on
+    # the AVX2-only EPYC, within 10 % of oneDNN's without it on the AVX-512 one); the quick run never.
     finetune = dataclasses.replace(
         get_recipe("fmnist"),
         model="vit_fmnist",
         time_budget_min=None,
-        jit_compile=False,
+        jit_compile=xla_pays(),
         save_saved_model=False,
         verbose=2,
         out=out,

@@ -436,3 +436,13 @@ def test_hybrid_vs_vit_quick_run(tmp_path, capsys):
         assert 0 < seconds and 0 <= accuracy <= 1
         assert f"| `{name}` | {run['params']:,} | {run['mmacs']:.1f} | {run['test_accuracy']:.4f} |" in out
     assert (tmp_path / "hybrid_vs_vit.png").stat().st_size > 0
+
+
+def test_xla_is_chosen_on_a_cpu_without_avx512_only():
+    from keras_vit.deploy.cpu import cpu_features
+
+    xla_choice = _example("xla_choice")
+    avx2 = cpu_features("model name\t: AMD EPYC\nflags\t\t: fpu sse avx avx2 fma\n")
+    avx512 = cpu_features("model name\t: AMD EPYC\nflags\t\t: fpu avx2 avx512f avx512_vnni avx512_bf16\n")
+    assert xla_choice.xla_pays(avx2) is True
+    assert xla_choice.xla_pays(avx512) is False
