@@ -187,10 +187,18 @@ def test_data_size_report_refuses_a_csv_of_something_else(tmp_path):
         data_size.main(["--report", str(tmp_path / "other.csv")])
 
 
+def _measure_args(tmp_path, **settings):
+    """`data_size.measure`'s arguments for a toy run in `tmp_path`: tiny sizes and batches, no resume."""
+    import argparse
+
+    defaults = dict(seeds=1, seeds_max_size=10, quick=False, resume=False, batch_size=4, max_epochs=2)
+    defaults.update(images_seen=100, sweep_size=10, close=1.0, out=str(tmp_path))
+    return argparse.Namespace(**dict(defaults, **settings))
+
+
 def test_data_size_distilled_sweep_learns_from_the_resnet_sweep_at_its_chosen_rate(tmp_path, monkeypatch):
     """Every run's teacher is the ResNet trained on the same images: in the sweep, the ResNet's sweep run at the
     rate its sweep chose (validation accuracy, here a fake that prefers 3e-3 for the ResNet and 1e-3 for the ViT)."""
-    import argparse
     import types
 
     from keras_vit.data import Data
@@ -208,21 +216,7 @@ def test_data_size_distilled_sweep_learns_from_the_resnet_sweep_at_its_chosen_ra
     data = Data(
         (np.zeros((n, 2, 2, 1)), np.arange(n) % 2), None, (np.zeros((3, 2, 2, 1)), [0, 1, 0]), 2, (2, 2, 1), None, "toy"
     )
-    args = argparse.Namespace(
-        models=[data_size.TEACHER, data_size.DISTILLED],
-        lrs=[1e-3, 3e-3],
-        sizes=[10],
-        seeds=1,
-        quick=False,
-        resume=False,
-        out=str(tmp_path),
-        batch_size=4,
-        max_epochs=2,
-        images_seen=100,
-        sweep_size=10,
-        close=1.0,
-        seeds_max_size=10,
-    )
+    args = _measure_args(tmp_path, models=[data_size.TEACHER, data_size.DISTILLED], lrs=[1e-3, 3e-3], sizes=[10])
     rows, lrs = data_size.measure(data, args)
     assert lrs == {data_size.TEACHER: 3e-3, data_size.DISTILLED: 1e-3}
     sweep = [c for c in calls if c["model"] == data_size.DISTILLED and "-lr" in c["name"]]
@@ -239,7 +233,6 @@ def test_data_size_distilled_sweep_learns_from_the_resnet_sweep_at_its_chosen_ra
 
 
 def test_data_size_extra_seeds_only_for_close_points_up_to_the_largest_size_named(tmp_path, monkeypatch):
-    import argparse
     import types
 
     from keras_vit.data import Data
@@ -258,20 +251,8 @@ def test_data_size_extra_seeds_only_for_close_points_up_to_the_largest_size_name
     data = Data(
         (np.zeros((n, 2, 2, 1)), np.arange(n) % 2), None, (np.zeros((3, 2, 2, 1)), [0, 1, 0]), 2, (2, 2, 1), None, "toy"
     )
-    args = argparse.Namespace(
-        models=["bit_fmnist_s2", "vit_fmnist", "vit_fmnist_large"],
-        lrs=[3e-3],
-        sizes=[10, 20],
-        seeds=3,
-        seeds_max_size=10,
-        quick=False,
-        resume=False,
-        out=str(tmp_path),
-        batch_size=4,
-        max_epochs=2,
-        images_seen=100,
-        sweep_size=10,
-        close=1.0,
+    args = _measure_args(
+        tmp_path, models=["bit_fmnist_s2", "vit_fmnist", "vit_fmnist_large"], lrs=[3e-3], sizes=[10, 20], seeds=3
     )
     data_size.measure(data, args)
     extra = sorted(call for call in calls if call[2] > 0)
