@@ -340,9 +340,9 @@ def report(rows, lrs, args, wall_s):
     print("\nCommand: python " + " ".join(shlex.quote(a) for a in sys.argv))
     took = "read back" if wall_s is None else f"in {wall_s / 60:.1f} min"
     print(f"keras_vit {keras_vit.__version__}; {len(rows)} runs {took}; figure {figure}; runs {table}")
-    print(
-        "Learning rates (best validation accuracy of the sweep): " + ", ".join(f"{m} {lr:g}" for m, lr in lrs.items())
-    )
+    chosen = "best validation accuracy of the sweep" if len(args.lrs) > 1 else "given, no sweep"
+    chosen = "as the CSV has them" if wall_s is None else chosen
+    print(f"Learning rates ({chosen}): " + ", ".join(f"{m} {lr:g}" for m, lr in lrs.items()))
     print("| model | " + " | ".join(f"{s:,}" for s in args.sizes) + " |")
     print("|---|" + "---:|" * len(args.sizes))
     for label, model in MODELS.items():
