@@ -16,9 +16,9 @@ and on the smaller sets larger ViTs are behind smaller ones. Here five models tr
   from the ResNet trained on the same images (`train(teacher=...)`).
 
 Every run uses the `fmnist` recipe (AdamW, cosine decay, label smoothing 0.1, flips) through
-`keras_vit.training.train` (with XLA on a CPU without AVX-512: `xla_choice.py`), for about the same number of images seen at each size: `--max-epochs`
-passes over the subset, at most `--images-seen` images but at least one pass (so small sets get many passes, the
-largest one pass). Every model trains at each learning rate of `--lrs` on a `--sweep-size` subset and keeps the one
+`keras_vit.training.train` (with XLA on a CPU without AVX-512: `xla_choice.py`), for about the same number of
+images seen at each size: `--max-epochs` passes over the subset, at most `--images-seen` images but at least one
+pass (so small sets get many passes, the largest one pass). Every model trains at each learning rate of `--lrs` on a `--sweep-size` subset and keeps the one
 with the best validation accuracy (2,000 other training images held out for it, never the test set); the default
 is one rate, 3e-3, which won the sweep of {1e-3, 3e-3} for all five models (2026-12-03), and no sweep. Seed 0 runs
 every point; where two models end within `--close` points of each other at a size up to `--seeds-max-size`, both
@@ -160,6 +160,8 @@ class Sweep:
 
     def __init__(self, data, args):
         self.data, self.args, self.rows = data, args, []
+        # XLA where it pays on this CPU (examples/xla_choice.py); never for a smoke run's few steps.
+        self.jit_compile = xla_pays() and not args.quick
         self.lrs = {}  # model → the learning rate its sweep chose
 
     def run_name(self, model, size, seed, lr, val_size):
@@ -195,8 +197,7 @@ class Sweep:
             warmup=min(300, epochs * steps // 10),
             time_budget_min=None,
             batch_size=self.args.batch_size,
-            # XLA where it pays on this CPU (examples/xla_choice.py); never for a smoke run's few steps.
-            jit_compile=xla_pays() and not self.args.quick,
+            jit_compile=self.jit_compile,
             teacher=teacher,
             distillation="hard",
             fewshot_shots=() if model == DISTILLED or val_size else (SHOTS,),

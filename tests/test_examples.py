@@ -187,6 +187,15 @@ def test_data_size_report_refuses_a_csv_of_something_else(tmp_path):
         data_size.main(["--report", str(tmp_path / "other.csv")])
 
 
+def _toy_data(n):
+    """`n` blank 2×2 training images of two classes and 3 test images, for `data_size.measure` with a fake `train`."""
+    from keras_vit.data import Data
+
+    return Data(
+        (np.zeros((n, 2, 2, 1)), np.arange(n) % 2), None, (np.zeros((3, 2, 2, 1)), [0, 1, 0]), 2, (2, 2, 1), None, "toy"
+    )
+
+
 def _measure_args(tmp_path, **settings):
     """`data_size.measure`'s arguments for a toy run in `tmp_path`: tiny sizes and batches, no resume."""
     import argparse
@@ -201,8 +210,6 @@ def test_data_size_distilled_sweep_learns_from_the_resnet_sweep_at_its_chosen_ra
     rate its sweep chose (validation accuracy, here a fake that prefers 3e-3 for the ResNet and 1e-3 for the ViT)."""
     import types
 
-    from keras_vit.data import Data
-
     data_size = _example("data_size")
     calls = []
 
@@ -213,9 +220,7 @@ def test_data_size_distilled_sweep_learns_from_the_resnet_sweep_at_its_chosen_ra
 
     monkeypatch.setattr(data_size, "train", fake_train)
     n = 10 + data_size.SWEEP_VAL
-    data = Data(
-        (np.zeros((n, 2, 2, 1)), np.arange(n) % 2), None, (np.zeros((3, 2, 2, 1)), [0, 1, 0]), 2, (2, 2, 1), None, "toy"
-    )
+    data = _toy_data(n)
     args = _measure_args(tmp_path, models=[data_size.TEACHER, data_size.DISTILLED], lrs=[1e-3, 3e-3], sizes=[10])
     rows, lrs = data_size.measure(data, args)
     assert lrs == {data_size.TEACHER: 3e-3, data_size.DISTILLED: 1e-3}
@@ -235,8 +240,6 @@ def test_data_size_distilled_sweep_learns_from_the_resnet_sweep_at_its_chosen_ra
 def test_data_size_extra_seeds_only_for_close_points_up_to_the_largest_size_named(tmp_path, monkeypatch):
     import types
 
-    from keras_vit.data import Data
-
     data_size = _example("data_size")
     calls = []
 
@@ -248,9 +251,7 @@ def test_data_size_extra_seeds_only_for_close_points_up_to_the_largest_size_name
 
     monkeypatch.setattr(data_size, "train", fake_train)
     n = 40
-    data = Data(
-        (np.zeros((n, 2, 2, 1)), np.arange(n) % 2), None, (np.zeros((3, 2, 2, 1)), [0, 1, 0]), 2, (2, 2, 1), None, "toy"
-    )
+    data = _toy_data(n)
     args = _measure_args(
         tmp_path, models=["bit_fmnist_s2", "vit_fmnist", "vit_fmnist_large"], lrs=[3e-3], sizes=[10, 20], seeds=3
     )
