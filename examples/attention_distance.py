@@ -6,8 +6,8 @@ same 7×7 grid of 4-pixel cells of a 28-px Fashion-MNIST image and share the Tra
 96, 4 blocks of 4 heads, MLP 192, GAP head): `vit_fmnist` cuts the image into 4×4-pixel patches, `vit_fmnist_hybrid`
 takes the cells of the ResNet root's 7×7 feature map (7×7/2 convolution, GroupNorm, max-pool /2: R+ViT-Ti/16's
 stem). Each trains with the `fmnist` recipe (or `--recipe`) for the same number of epochs (or, with `--minutes`, the
-same wall-clock budget) through `keras_vit.training.train`, without XLA (TensorFlow's oneDNN kernels train these
-models within a few percent of its images/s on a CPU, without its compilation) and with a warm-up of a fifth of the
+same wall-clock budget) through `keras_vit.training.train`, with XLA on a CPU without AVX-512
+(`xla_choice.py`, measured by `examples/train_throughput.py`) and with a warm-up of a fifth of the
 steps (the recipe's 300 steps would be most of an epoch); then the per-head mean attention distance over 128 test
 images (`keras_vit.analysis.distance.mean_attention_distance`, the paper's measure: attention-weighted pixel
 distance between query and key patches) is written per model as CSV, both in one figure, and a table gives per layer
@@ -32,6 +32,7 @@ import typing
 import keras
 import numpy as np
 from seed_summary import mean_std  # the script's folder is on sys.path when it runs
+from xla_choice import xla_pays
 
 import keras_vit
 from keras_vit.analysis.distance import mean_attention_distance, pairwise_distances, write_distance_csv
@@ -86,7 +87,8 @@ def measure(args):
     common = dict(
         epochs=args.epochs,
         warmup=0.2,
-        jit_compile=False,
+        # XLA where it pays on this CPU (examples/xla_choice.py), never for a smoke run's few steps.
+        jit_compile=xla_pays() and not args.quick,
         time_budget_min=args.minutes if args.minutes > 0 else None,
         fewshot_shots=(),
         save_saved_model=False,

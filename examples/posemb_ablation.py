@@ -4,7 +4,7 @@ The Transformer of the `vit_fmnist_p7` recipe model (16 tokens of 7×7 pixels, w
 is trained five times with `posemb` "none", "learned" (1-D, the paper's default), "learned_2d" (a learned row
 and a learned column embedding, summed), "sincos2d" (fixed 2-D sine-cosine) and "relative" (the paper's 1-D
 relative position attention: no added embedding, each query also attends to a learned embedding per token
-offset, in every block): same recipe (without XLA, warm-up a fifth of the steps), the same fixed number of
+offset, in every block): same recipe (with XLA on a CPU without AVX-512: `xla_choice.py`; warm-up a fifth of the steps), the same fixed number of
 epochs (no time budget, so the result does not depend on the machine's speed), each through
 `keras_vit.training.train`, once per seed (`--seeds`, the same seeds for every kind). The script prints, as
 mean ± std over the seeds, test accuracy and the few-shot linear accuracy of the `pre_logits` representation
@@ -29,6 +29,7 @@ import tempfile
 import numpy as np
 from figures import axes_saved_to  # the script's folder is on sys.path when it runs
 from seed_summary import mean_std, write_record
+from xla_choice import xla_pays
 
 import keras_vit
 from keras_vit.models import catalog
@@ -123,10 +124,9 @@ def main(argv=None):
         batch_size=args.batch_size,
         epochs=args.epochs,
         time_budget_min=None,
-        # Without XLA: TensorFlow's oneDNN kernels train these models within a few percent of its images/s on a
-        # CPU, without compiling each of the 15 models first. The warm-up is a fifth of the steps: the recipe's
-        # 300 steps would be most of a 1-epoch run.
-        jit_compile=False,
+        # XLA where it pays on this CPU (examples/xla_choice.py), never for a smoke run's few steps. The warm-up is
+        # a fifth of the steps: the recipe's 300 steps would be most of a 1-epoch run.
+        jit_compile=xla_pays() and not args.quick,
         warmup=0.2,
         fewshot_shots=SHOTS,
         save_saved_model=False,
