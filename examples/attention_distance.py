@@ -32,7 +32,7 @@ import typing
 import keras
 import numpy as np
 from seed_summary import mean_std  # the script's folder is on sys.path when it runs
-from xla_choice import xla_pays
+from xla_choice import use_xla
 
 import keras_vit
 from keras_vit.analysis.distance import mean_attention_distance, pairwise_distances, write_distance_csv
@@ -87,8 +87,7 @@ def measure(args):
     common = dict(
         epochs=args.epochs,
         warmup=0.2,
-        # XLA where it pays on this CPU (examples/xla_choice.py), never for a smoke run's few steps.
-        jit_compile=xla_pays() and not args.quick,
+        jit_compile=use_xla(args.quick),
         time_budget_min=args.minutes if args.minutes > 0 else None,
         fewshot_shots=(),
         save_saved_model=False,

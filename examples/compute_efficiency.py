@@ -12,9 +12,9 @@ so the result does not depend on the machine's speed), each through `keras_vit.t
   stride-2 root, three one-unit stages, width ×0.5), the same with two units per stage, and at width ×1.
 
 Every model trains with XLA on a CPU without AVX-512 and with TensorFlow's oneDNN kernels on one with it, as
-measured by `examples/train_throughput.py` (`xla_choice.py`: on the AVX2-only EPYC XLA trains the small ViT at 1.6 ×
-the images per CPU-second, on the AVX-512 one oneDNN trains the ResNets 1.5 × faster). The warm-up is a fifth of the steps: the recipe's 300 steps
-would be most of a 1-epoch run.
+measured by `examples/train_throughput.py` (`xla_choice.py`: on the AVX2-only EPYC XLA trains the small ViT at
+1.6 × the images per CPU-second, on the AVX-512 one oneDNN trains the ResNets 1.5 × faster). The warm-up is a fifth
+of the steps: the recipe's 300 steps would be most of a 1-epoch run.
 
 The ViT:ResNet compute ratio at equal accuracy (the paper: ViT needs 2–4× less) is read off the two families'
 Pareto fronts (the models no cheaper model of the family beats), interpolated linearly in log compute between
@@ -41,7 +41,7 @@ import tempfile
 
 from figures import axes_saved_to  # the script's folder is on sys.path when it runs
 from hybrid_vs_vit import hybrid_fmnist
-from xla_choice import xla_pays
+from xla_choice import use_xla
 
 import keras_vit
 from keras_vit.models import catalog
@@ -170,8 +170,7 @@ def main(argv=None):
         epochs=args.epochs,
         time_budget_min=None,
         warmup=0.2,
-        # XLA where it pays on this CPU (examples/xla_choice.py), never for a smoke run's few steps.
-        jit_compile=xla_pays() and not args.quick,
+        jit_compile=use_xla(args.quick),
         seed=args.seed,
         fewshot_shots=SHOTS,
         save_saved_model=False,

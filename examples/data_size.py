@@ -16,16 +16,16 @@ and on the smaller sets larger ViTs are behind smaller ones. Here five models tr
   from the ResNet trained on the same images (`train(teacher=...)`).
 
 Every run uses the `fmnist` recipe (AdamW, cosine decay, label smoothing 0.1, flips) through
-`keras_vit.training.train` (with XLA on a CPU without AVX-512: `xla_choice.py`), for about the same number of
-images seen at each size: `--max-epochs` passes over the subset, at most `--images-seen` images but at least one
-pass (so small sets get many passes, the largest one pass). Every model trains at each learning rate of `--lrs` on a `--sweep-size` subset and keeps the one
-with the best validation accuracy (2,000 other training images held out for it, never the test set); the default
-is one rate, 3e-3, which won the sweep of {1e-3, 3e-3} for all five models (2026-12-03), and no sweep. Seed 0 runs
-every point; where two models end within `--close` points of each other at a size up to `--seeds-max-size`, both
-get seeds 1 and 2 as well, and the table gives mean ± std over the seeds run. Each non-distilled model's
-`pre_logits` are also scored by few-shot linear regression (5 images per class, 3 draws), and the script prints the
-Spearman rank correlation between 5-shot and test accuracy over those runs (§4.1: few-shot as a cheap proxy of
-fine-tuning).
+`keras_vit.training.train` (with XLA on a CPU without AVX-512: `xla_choice.py`), for about the same number of images
+seen at each size: `--max-epochs` passes over the subset, at most `--images-seen` images but at least one pass (so
+small sets get many passes, the largest one pass). Every model trains at each learning rate of `--lrs` on a
+`--sweep-size` subset and keeps the one with the best validation accuracy (2,000 other training images held out for
+it, never the test set); the default is one rate, 3e-3, which won the sweep of {1e-3, 3e-3} for all five models
+(2026-12-03), and no sweep. Seed 0 runs every point; where two models end within `--close` points of each other at a
+size up to `--seeds-max-size`, both get seeds 1 and 2 as well, and the table gives mean ± std over the seeds run.
+Each non-distilled model's `pre_logits` are also scored by few-shot linear regression (5 images per class, 3 draws),
+and the script prints the Spearman rank correlation between 5-shot and test accuracy over those runs (§4.1: few-shot
+as a cheap proxy of fine-tuning).
 
     python examples/data_size.py --out runs/data_size     # the docs/REPRODUCTION.md run
     python examples/data_size.py --quick                  # smoke run: one small size, a few steps per model
@@ -45,7 +45,7 @@ import types
 
 import numpy as np
 from figures import axes_saved_to  # the script's folder is on sys.path when it runs
-from xla_choice import xla_pays
+from xla_choice import use_xla
 
 import keras_vit
 from keras_vit.data import Data
@@ -160,8 +160,7 @@ class Sweep:
 
     def __init__(self, data, args):
         self.data, self.args, self.rows = data, args, []
-        # XLA where it pays on this CPU (examples/xla_choice.py); never for a smoke run's few steps.
-        self.jit_compile = xla_pays() and not args.quick
+        self.jit_compile = use_xla(args.quick)
         self.lrs = {}  # model → the learning rate its sweep chose
 
     def run_name(self, model, size, seed, lr, val_size):

@@ -1,15 +1,15 @@
 """The paper's position-embedding ablation (Appendix D.4, Table 8) at toy scale, on Fashion-MNIST.
 
-The Transformer of the `vit_fmnist_p7` recipe model (16 tokens of 7×7 pixels, width 128, 6 blocks, GAP head)
-is trained five times with `posemb` "none", "learned" (1-D, the paper's default), "learned_2d" (a learned row
-and a learned column embedding, summed), "sincos2d" (fixed 2-D sine-cosine) and "relative" (the paper's 1-D
-relative position attention: no added embedding, each query also attends to a learned embedding per token
-offset, in every block): same recipe (with XLA on a CPU without AVX-512: `xla_choice.py`; warm-up a fifth of the steps), the same fixed number of
-epochs (no time budget, so the result does not depend on the machine's speed), each through
-`keras_vit.training.train`, once per seed (`--seeds`, the same seeds for every kind). The script prints, as
-mean ± std over the seeds, test accuracy and the few-shot linear accuracy of the `pre_logits` representation
-(1, 5, 10, 25 images per class, 3 draws) beside the paper's ImageNet 5-shot figures for ViT-B/16, so that the
-kinds' differences can be read against the seeds' spread.
+The Transformer of the `vit_fmnist_p7` recipe model (16 tokens of 7×7 pixels, width 128, 6 blocks, GAP head) is
+trained five times with `posemb` "none", "learned" (1-D, the paper's default), "learned_2d" (a learned row and a
+learned column embedding, summed), "sincos2d" (fixed 2-D sine-cosine) and "relative" (the paper's 1-D relative
+position attention: no added embedding, each query also attends to a learned embedding per token offset, in every
+block): same recipe (with XLA on a CPU without AVX-512: `xla_choice.py`; warm-up a fifth of the steps), the same
+fixed number of epochs (no time budget, so the result does not depend on the machine's speed), each through
+`keras_vit.training.train`, once per seed (`--seeds`, the same seeds for every kind). The script prints, as mean ±
+std over the seeds, test accuracy and the few-shot linear accuracy of the `pre_logits` representation (1, 5, 10, 25
+images per class, 3 draws) beside the paper's ImageNet 5-shot figures for ViT-B/16, so that the kinds' differences
+can be read against the seeds' spread.
 
     python examples/posemb_ablation.py                # 3 seeds of 1 epoch per model (docs/REPRODUCTION.md)
     python examples/posemb_ablation.py --epochs 10 --seeds 1
@@ -29,7 +29,7 @@ import tempfile
 import numpy as np
 from figures import axes_saved_to  # the script's folder is on sys.path when it runs
 from seed_summary import mean_std, write_record
-from xla_choice import xla_pays
+from xla_choice import use_xla
 
 import keras_vit
 from keras_vit.models import catalog
@@ -124,9 +124,8 @@ def main(argv=None):
         batch_size=args.batch_size,
         epochs=args.epochs,
         time_budget_min=None,
-        # XLA where it pays on this CPU (examples/xla_choice.py), never for a smoke run's few steps. The warm-up is
-        # a fifth of the steps: the recipe's 300 steps would be most of a 1-epoch run.
-        jit_compile=xla_pays() and not args.quick,
+        jit_compile=use_xla(args.quick),
+        # The warm-up is a fifth of the steps: the recipe's 300 steps would be most of a 1-epoch run.
         warmup=0.2,
         fewshot_shots=SHOTS,
         save_saved_model=False,

@@ -16,3 +16,8 @@ from keras_vit.deploy.cpu import cpu_features
 def xla_pays(features=None):
     """True on a CPU without AVX-512 (`avx512f`), where XLA trains both the ViTs and the ResNets faster."""
     return not (features or cpu_features())["flags"]["avx512f"]
+
+
+def use_xla(quick, features=None):
+    """The scripts' `jit_compile`: XLA where it pays on this CPU, never for a `--quick` smoke run's few steps."""
+    return xla_pays(features) and not quick

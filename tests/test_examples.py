@@ -428,3 +428,6 @@ def test_xla_is_chosen_on_a_cpu_without_avx512_only():
     avx512 = cpu_features("model name\t: AMD EPYC\nflags\t\t: fpu avx2 avx512f avx512_vnni avx512_bf16\n")
     assert xla_choice.xla_pays(avx2) is True
     assert xla_choice.xla_pays(avx512) is False
+    assert xla_choice.use_xla(quick=False, features=avx2) is True
+    assert xla_choice.use_xla(quick=True, features=avx2) is False  # a smoke run's few steps never compile
+    assert xla_choice.use_xla(quick=False, features=avx512) is False
